@@ -176,7 +176,8 @@ impl Connection {
                 task: Mutex::new(Some(task)),
             }),
         };
-        let payload = join_payload(config.history.as_ref());
+        let history = config.history.map(|q| q.normalized()).transpose()?;
+        let payload = join_payload(history.as_ref());
         for id in config.channel_ids {
             let (done, _ignored) = oneshot::channel();
             connection.command(Command::Join {
@@ -206,7 +207,7 @@ impl Connection {
         channel: &str,
         query: Option<HistoryQuery>,
     ) -> Result<JoinReply> {
-        let payload = join_payload(query.as_ref());
+        let payload = join_payload(query.map(|q| q.normalized()).transpose()?.as_ref());
         let channel = channel.to_owned();
         let topic = self.topic(&channel);
         // The join keeps trying in the background after this gives up.
@@ -394,6 +395,7 @@ impl Connection {
         query: HistoryQuery,
         limit: usize,
     ) -> Result<Vec<Message>> {
+        let query = query.normalized()?;
         let token = self.token().await?;
         let rest = &self.inner.rest;
         history::read_window(query, limit, |q| {

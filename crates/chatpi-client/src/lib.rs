@@ -1,27 +1,9 @@
-//! The Chatpi `Connection`: a Phoenix Channels client for Chatpi servers.
+#![doc = include_str!("../README.md")]
 //!
 //! [`core`] is the protocol with no I/O (frames, refs, replies, the channel
 //! state machine, heartbeats, backoff, presence). Around it, one tokio task
 //! per connection owns the WebSocket; [`Connection`] is the handle to it and
 //! [`Events`] the typed stream of what happens.
-//!
-//! ```no_run
-//! use chatpi_client::{Connection, ConnectionConfig, Credentials, Event, OutgoingMessage};
-//!
-//! # async fn demo() -> chatpi_client::Result<()> {
-//! let config = ConnectionConfig::new("ws://127.0.0.1:4000", "my-api-key", Credentials::new("JWT"))
-//!     .channels(["lobby"]);
-//! let (conn, mut events) = Connection::connect(config)?;
-//! conn.watch_presence("lobby")?;
-//! let sent = conn.send_message("lobby", OutgoingMessage::text("hello")).await?;
-//! println!("stored as {} at {}", sent.id, sent.inserted_at);
-//! while let Some(event) = events.recv().await {
-//!     if let Event::Message { channel, message } = event {
-//!         println!("#{channel} {}: {}", message.user_auth_key, message.text);
-//!     }
-//! }
-//! # Ok(()) }
-//! ```
 
 mod connection;
 pub mod core;

@@ -138,10 +138,43 @@ pub struct HistoryQuery {
     pub after: Option<String>,
 }
 
+impl HistoryQuery {
+    /// The bounds as a server must receive them: naive UTC, whole seconds.
+    /// A malformed bound is an error here rather than a crashed join there.
+    pub fn normalized(&self) -> crate::Result<Self> {
+        let norm = |t: &Option<String>| -> crate::Result<Option<String>> {
+            t.as_deref()
+                .map(|t| crate::history::parse_timestamp(t).map(crate::history::format_timestamp))
+                .transpose()
+        };
+        Ok(Self {
+            before: norm(&self.before)?,
+            after: norm(&self.after)?,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn bounds_are_normalized_or_refused() {
+        let q = HistoryQuery {
+            before: Some("2026-12-03T14:56:01.250Z".into()),
+            after: None,
+        };
+        assert_eq!(
+            q.normalized().unwrap().before.as_deref(),
+            Some("2026-12-03T14:56:01")
+        );
+        let bad = HistoryQuery {
+            before: Some("yesterday".into()),
+            after: None,
+        };
+        assert!(matches!(bad.normalized(), Err(crate::Error::Timestamp(_))));
+    }
 
     #[test]
     fn unknown_fields_are_kept_and_missing_optionals_are_fine() {
