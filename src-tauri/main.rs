@@ -1,7 +1,8 @@
-//! Chatpi Desktop. Until the window lands, this starts the embedded
-//! default: the local Chatpi server with its demo data.
+//! Chatpi Desktop.
 
-fn main() -> std::process::ExitCode {
-    eprintln!("chatpi-desktop: the desktop window is not built yet; run scripts/run to start the local demo server");
-    std::process::ExitCode::FAILURE
+// No console window on Windows release builds.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+fn main() {
+    chatpi_desktop::run()
 }

@@ -1,0 +1,465 @@
+//! One signed-in account: its `Connection`, its channels with their unread
+//! counts and message stores, and the task that turns the connection's
+//! events into state and UI events.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, MutexGuard},
+};
+
+use chatpi_client::{
+    ChatList, Connection, ConnectionConfig, ConnectionState, Credentials, Event, Events,
+    HistoryPage, HistoryQuery, Message, OutgoingMessage, TokenProvider,
+};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::{
+    error::{CommandError, CommandResult},
+    events::Batcher,
+    store::ChannelStore,
+    view::{self, ChannelView, MemberView, MessageView, Names},
+};
+
+/// The lobby is open to every user of a server.
+pub const LOBBY: &str = "lobby";
+/// How many of the newest messages `open_channel` sends.
+const OPEN_WINDOW: usize = 100;
+/// Every (re)join asks for the newest page of the whole history.
+const FROM: &str = "1970-01-01T00:00:00";
+const UNTIL: &str = "9999-12-31T23:59:59";
+
+/// How to reach and sign in to an account.
+#[derive(Clone)]
+pub struct AccountSpec {
+    pub id: String,
+    pub label: String,
+    pub url: String,
+    pub api_key: String,
+    pub user_key: String,
+    pub user_name: String,
+    pub tokens: Arc<dyn TokenProvider>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountView {
+    pub id: String,
+    pub label: String,
+    pub user_key: String,
+    pub user_name: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OpenReply {
+    pub total: usize,
+    pub messages: Vec<MessageView>,
+    pub has_older: bool,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WindowReply {
+    pub total: usize,
+    pub start: usize,
+    pub messages: Vec<MessageView>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OlderReply {
+    pub added: usize,
+    pub total: usize,
+    pub has_older: bool,
+}
+
+struct ChannelMeta {
+    id: String,
+    name: String,
+    unread: u64,
+}
+
+#[derive(Default)]
+struct State {
+    channels: Vec<ChannelMeta>,
+    stores: HashMap<String, ChannelStore>,
+    names: Names,
+    active: Option<String>,
+}
+
+pub struct Session {
+    pub account: AccountView,
+    pub conn: Connection,
+    state: Mutex<State>,
+    batcher: Arc<Batcher>,
+}
+
+impl Session {
+    /// Reads the chat list, connects and joins every channel, and starts
+    /// the event task. A server that cannot be reached yet still gives a
+    /// session (with the lobby): the connection keeps retrying.
+    pub async fn start(spec: AccountSpec, batcher: Arc<Batcher>) -> CommandResult<Arc<Self>> {
+        let history = HistoryQuery {
+            after: Some(FROM.into()),
+            before: Some(UNTIL.into()),
+        };
+        let mut config = ConnectionConfig::new(&spec.url, &spec.api_key, Credentials::new(""))
+            .history(history.clone())
+            .channels([LOBBY]);
+        config.tokens = spec.tokens.clone();
+        let (conn, events) = Connection::connect(config)?;
+        conn.watch_presence(LOBBY)?;
+        let list = conn.chats().await.unwrap_or_else(|error| {
+            tracing::warn!(account = %spec.id, %error, "cannot read the chat list yet");
+            ChatList {
+                chats: Vec::new(),
+                detail: Vec::new(),
+            }
+        });
+
+        let mut state = State::default();
+        state
+            .names
+            .insert(spec.user_key.clone(), spec.user_name.clone());
+        state.channels.push(ChannelMeta {
+            id: LOBBY.into(),
+            name: LOBBY.into(),
+            unread: 0,
+        });
+        for (i, chat) in list.chats.iter().enumerate() {
+            for user in &chat.members {
+                if !user.username.is_empty() {
+                    state
+                        .names
+                        .insert(user.auth_key.clone(), user.username.clone());
+                }
+            }
+            let unread = list.detail.get(i).map(|d| d.unread_messages).unwrap_or(0);
+            state.channels.push(ChannelMeta {
+                id: chat.id.clone(),
+                name: chat.name.clone(),
+                unread,
+            });
+        }
+        for meta in &state.channels {
+            state.stores.insert(meta.id.clone(), ChannelStore::new());
+        }
+        for chat in &list.chats {
+            conn.watch_presence(&chat.id)?;
+            // Joins retry on their own; their outcome shows as channel state.
+            let (conn, id, query) = (conn.clone(), chat.id.clone(), history.clone());
+            tauri::async_runtime::spawn(async move {
+                if let Err(error) = conn.join_channel(&id, Some(query)).await {
+                    tracing::warn!(channel = %id, %error, "join failed");
+                }
+            });
+        }
+        let session = Arc::new(Self {
+            account: AccountView {
+                id: spec.id,
+                label: spec.label,
+                user_key: spec.user_key,
+                user_name: spec.user_name,
+            },
+            conn,
+            state: Mutex::new(state),
+            batcher,
+        });
+        tauri::async_runtime::spawn(session.clone().pump(events));
+        Ok(session)
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn channels(&self) -> Vec<ChannelView> {
+        channel_views(&self.state())
+    }
+
+    fn store_of<'a>(state: &'a State, channel: &str) -> CommandResult<&'a ChannelStore> {
+        state
+            .stores
+            .get(channel)
+            .ok_or_else(|| CommandError::not_found("channel"))
+    }
+
+    /// Puts `channel` on screen: its unread count clears and the newest
+    /// window comes back.
+    pub fn open_channel(&self, channel: &str) -> CommandResult<OpenReply> {
+        let mut state = self.state();
+        Self::store_of(&state, channel)?;
+        state.active = Some(channel.to_owned());
+        self.clear_unread(&mut state, channel);
+        let store = Self::store_of(&state, channel)?;
+        let start = store.len().saturating_sub(OPEN_WINDOW);
+        let messages = store
+            .window(start, OPEN_WINDOW)
+            .map(|(_, m)| view::message(store, m, &self.account.user_key, &state.names))
+            .collect();
+        Ok(OpenReply {
+            total: store.len(),
+            messages,
+            has_older: store.has_older,
+        })
+    }
+
+    fn clear_unread(&self, state: &mut State, channel: &str) {
+        let Some(meta) = state.channels.iter_mut().find(|c| c.id == channel) else {
+            return;
+        };
+        if meta.unread > 0 {
+            meta.unread = 0;
+            self.batcher
+                .channels(&self.account.id, json!(channel_views(state)));
+        }
+        if let Some(newest) = state.stores.get(channel).and_then(ChannelStore::newest) {
+            let _ = self.conn.mark_read(channel, &newest.id);
+        }
+    }
+
+    pub fn mark_read(&self, channel: &str) {
+        let mut state = self.state();
+        self.clear_unread(&mut state, channel);
+    }
+
+    pub fn window(&self, channel: &str, start: usize, count: usize) -> CommandResult<WindowReply> {
+        let state = self.state();
+        let store = Self::store_of(&state, channel)?;
+        let messages = store
+            .window(start, count.min(1000))
+            .map(|(_, m)| view::message(store, m, &self.account.user_key, &state.names))
+            .collect();
+        Ok(WindowReply {
+            total: store.len(),
+            start: start.min(store.len()),
+            messages,
+        })
+    }
+
+    /// Pages one window of older history in from the server.
+    pub async fn load_older(&self, channel: &str) -> CommandResult<OlderReply> {
+        let oldest = {
+            let state = self.state();
+            let store = Self::store_of(&state, channel)?;
+            if !store.has_older {
+                return Ok(OlderReply {
+                    added: 0,
+                    total: store.len(),
+                    has_older: false,
+                });
+            }
+            store.oldest().map(|m| m.inserted_at.clone())
+        };
+        // One second more than the oldest held, so messages sharing its
+        // second are not skipped; known ids are dropped on prepend.
+        let before = match &oldest {
+            Some(t) => chatpi_client::history::shift_timestamp(t, 1)?,
+            None => UNTIL.to_owned(),
+        };
+        let query = HistoryQuery {
+            before: Some(before),
+            after: None,
+        };
+        let page = self.conn.history_page(channel, &query).await?;
+        let full = page.messages.len() >= chatpi_client::history::PAGE_SIZE;
+        let mut added = self.prepend(channel, page)?;
+        if let (0, true, Some(t)) = (added, full, oldest) {
+            // A page's worth in one second: step past it.
+            let query = HistoryQuery {
+                before: Some(t),
+                after: None,
+            };
+            let page = self.conn.history_page(channel, &query).await?;
+            added = self.prepend(channel, page)?;
+        }
+        let mut state = self.state();
+        let store = state
+            .stores
+            .get_mut(channel)
+            .ok_or_else(|| CommandError::not_found("channel"))?;
+        store.has_older = full && added > 0;
+        Ok(OlderReply {
+            added,
+            total: store.len(),
+            has_older: store.has_older,
+        })
+    }
+
+    fn prepend(&self, channel: &str, page: HistoryPage) -> CommandResult<usize> {
+        let mut state = self.state();
+        let store = state
+            .stores
+            .get_mut(channel)
+            .ok_or_else(|| CommandError::not_found("channel"))?;
+        for r in page.reactions {
+            store.add_reaction(r);
+        }
+        Ok(store.prepend(page.messages))
+    }
+
+    pub async fn send(
+        &self,
+        channel: &str,
+        text: String,
+        reply_to: Option<String>,
+    ) -> CommandResult<MessageView> {
+        let text = text.trim_end().to_owned();
+        if text.trim().is_empty() {
+            return Err(CommandError::new("invalid", "a message needs some text"));
+        }
+        let outgoing = OutgoingMessage {
+            text,
+            reply_target_id: reply_to,
+            ..OutgoingMessage::default()
+        };
+        let _ = self.conn.stop_typing(channel);
+        let stored = self.conn.send_message(channel, outgoing).await?;
+        // The echo normally got here first; if not, it is added now and
+        // recognised by id when it comes.
+        self.add_message(channel, stored.clone(), true);
+        let state = self.state();
+        let store = Self::store_of(&state, channel)?;
+        Ok(view::message(
+            store,
+            &stored,
+            &self.account.user_key,
+            &state.names,
+        ))
+    }
+
+    pub async fn react(
+        &self,
+        channel: &str,
+        message_id: &str,
+        classifier: &str,
+    ) -> CommandResult<()> {
+        Ok(self
+            .conn
+            .send_reaction(channel, message_id, classifier)
+            .await?)
+    }
+
+    pub fn set_typing(&self, channel: &str, typing: bool) -> CommandResult<()> {
+        if typing {
+            self.conn.start_typing(channel)?;
+        } else {
+            self.conn.stop_typing(channel)?;
+        }
+        Ok(())
+    }
+
+    pub fn presence(&self, channel: &str) -> Vec<MemberView> {
+        let presence = self.conn.presence(channel).unwrap_or_default();
+        view::members(&presence, &self.state().names)
+    }
+
+    /// Stores a message once and tells the UI. A live one (not history)
+    /// counts unread when it is someone else's and not on screen.
+    fn add_message(&self, channel: &str, message: Message, live: bool) {
+        let mut guard = self.state();
+        let state = &mut *guard;
+        let mine = message.user_auth_key == self.account.user_key;
+        let Some(store) = state.stores.get_mut(channel) else {
+            return;
+        };
+        let Some(index) = store.push(message) else {
+            return;
+        };
+        let Some(m) = store.get(index) else { return };
+        let view = view::message(store, m, &self.account.user_key, &state.names);
+        self.batcher.message(
+            &self.account.id,
+            json!({ "channel": channel, "message": view, "index": index }),
+        );
+        if live && !mine && state.active.as_deref() != Some(channel) {
+            if let Some(meta) = state.channels.iter_mut().find(|c| c.id == channel) {
+                meta.unread += 1;
+                self.batcher
+                    .channels(&self.account.id, json!(channel_views(state)));
+            }
+        }
+    }
+
+    async fn pump(self: Arc<Self>, mut events: Events) {
+        while let Some(event) = events.recv().await {
+            match event {
+                Event::Connection(state) => self
+                    .batcher
+                    .now("chat://status", status_payload(&self.account.id, &state)),
+                Event::Joined {
+                    channel,
+                    messages,
+                    reactions,
+                } => {
+                    let mut state = self.state();
+                    let Some(store) = state.stores.get_mut(&channel) else {
+                        continue;
+                    };
+                    let first_fill = store.len() == 0;
+                    for r in reactions {
+                        store.add_reaction(r);
+                    }
+                    if first_fill && messages.len() < chatpi_client::history::PAGE_SIZE {
+                        store.has_older = false;
+                    }
+                    drop(state);
+                    for m in messages {
+                        self.add_message(&channel, m, false);
+                    }
+                }
+                Event::Message { channel, message } => self.add_message(&channel, message, true),
+                Event::Reaction { channel, reaction } => {
+                    let mut state = self.state();
+                    let Some(store) = state.stores.get_mut(&channel) else {
+                        continue;
+                    };
+                    let target = reaction.reaction_target_id.clone();
+                    if store.add_reaction(reaction) {
+                        let reactions = view::reactions(store, &target, &self.account.user_key);
+                        let item = json!({ "channel": channel, "messageId": target, "reactions": reactions });
+                        self.batcher.reaction(&self.account.id, item);
+                    }
+                }
+                Event::Presence { channel, .. } => {
+                    let members = self.presence(&channel);
+                    tracing::debug!(account = %self.account.id, %channel, members = members.len(), "presence changed");
+                    let payload = json!({ "account": self.account.id, "channel": channel, "members": members });
+                    self.batcher.now("chat://presence", payload);
+                }
+                Event::Channel { channel, status } => {
+                    tracing::debug!(account = %self.account.id, %channel, ?status, "channel status");
+                }
+            }
+        }
+    }
+}
+
+fn channel_views(state: &State) -> Vec<ChannelView> {
+    state
+        .channels
+        .iter()
+        .map(|c| ChannelView {
+            id: c.id.clone(),
+            name: c.name.clone(),
+            unread: c.unread,
+        })
+        .collect()
+}
+
+pub fn status_payload(account: &str, state: &ConnectionState) -> serde_json::Value {
+    match state {
+        ConnectionState::Connecting => json!({ "account": account, "state": "connecting" }),
+        ConnectionState::Connected => json!({ "account": account, "state": "connected" }),
+        ConnectionState::Reconnecting { retry_in, error } => json!({
+            "account": account, "state": "reconnecting",
+            "retryInMs": retry_in.as_millis() as u64, "message": error.to_string(),
+        }),
+        ConnectionState::AuthRejected { retry_in } => json!({
+            "account": account, "state": "expired", "retryInMs": retry_in.as_millis() as u64,
+            "message": "session expired: the server refused the token",
+        }),
+        ConnectionState::Closed => json!({ "account": account, "state": "offline" }),
+    }
+}

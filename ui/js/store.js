@@ -1,0 +1,53 @@
+// Application state and a tiny pub/sub. Views read `state` and subscribe
+// to the topics they draw; controllers change state through `set` so
+// every change is announced. Topics: account, channels, active,
+// timeline, presence, status, reply, notice.
+
+import { empty } from './lib/timeline.js';
+
+export const state = {
+  account: null, // { id, label, userKey, userName }
+  channels: [], // [{ id, name, unread }]
+  active: null, // channel id on screen
+  timeline: empty(), // see lib/timeline.js, plus loading flags below
+  loadingOlder: false,
+  loadingNewer: false,
+  presence: [], // [{ userKey, name, online, typing }]
+  status: { state: 'unknown' }, // chat://status payload
+  reply: null, // { id, userName, text } being replied to
+  notice: null, // { text, kind } shown briefly
+  // Written by the message list, read by the controller.
+  view: { atBottom: true },
+};
+
+const listeners = new Map();
+
+export function on(topic, fn) {
+  if (!listeners.has(topic)) listeners.set(topic, new Set());
+  listeners.get(topic).add(fn);
+  return () => listeners.get(topic)?.delete(fn);
+}
+
+export function emit(topic, detail) {
+  for (const fn of [...(listeners.get(topic) ?? [])]) {
+    try {
+      fn(state[topic], detail);
+    } catch (error) {
+      console.error(`listener for ${topic} failed`, error);
+    }
+  }
+}
+
+// `detail` tells subscribers what kind of change it was.
+export function set(topic, value, detail) {
+  state[topic] = value;
+  emit(topic, detail);
+}
+
+export function activeChannel() {
+  return state.channels.find((c) => c.id === state.active) ?? null;
+}
+
+export function notify(text, kind = 'error') {
+  set('notice', { text, kind, at: Date.now() });
+}
