@@ -7,7 +7,7 @@ use tauri::State;
 
 use crate::{
     error::{CommandError, CommandResult},
-    session::{AccountView, OlderReply, OpenReply, Session, WindowReply},
+    session::{status_payload, AccountView, OlderReply, OpenReply, Session, WindowReply},
     view::{ChannelView, MemberView, MessageView},
     AppState,
 };
@@ -15,8 +15,18 @@ use crate::{
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AppStateView {
-    accounts: Vec<AccountView>,
+    accounts: Vec<AccountState>,
     active_account: Option<String>,
+}
+
+/// An account with its connection status now: a `chat://status` sent
+/// before the page listened is not lost.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountState {
+    #[serde(flatten)]
+    account: AccountView,
+    status: serde_json::Value,
 }
 
 async fn session(state: &AppState, account: &str) -> CommandResult<Arc<Session>> {
@@ -31,8 +41,14 @@ async fn session(state: &AppState, account: &str) -> CommandResult<Arc<Session>>
 #[tauri::command]
 pub async fn app_state(state: State<'_, AppState>) -> CommandResult<AppStateView> {
     let sessions = state.sessions().await?;
-    let accounts: Vec<AccountView> = sessions.iter().map(|s| s.account.clone()).collect();
-    let active_account = accounts.first().map(|a| a.id.clone());
+    let accounts: Vec<AccountState> = sessions
+        .iter()
+        .map(|s| AccountState {
+            account: s.account.clone(),
+            status: status_payload(&s.account.id, &s.conn.state()),
+        })
+        .collect();
+    let active_account = accounts.first().map(|a| a.account.id.clone());
     Ok(AppStateView {
         accounts,
         active_account,

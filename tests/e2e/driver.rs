@@ -175,7 +175,7 @@ impl App {
         }
     }
 
-    /// Saves what the window shows to `target/e2e-{name}.png`.
+    /// Saves what the window shows to `target/e2e-{name}.png` (on failure).
     pub async fn screenshot(&self, name: &str) {
         if let Ok(png) = self.client.screenshot().await {
             let path = format!("{}/target/e2e-{name}.png", env!("CARGO_MANIFEST_DIR"));
@@ -183,6 +183,13 @@ impl App {
                 eprintln!("screenshot: {path}");
             }
         }
+    }
+
+    /// Saves what the window shows to `path`.
+    pub async fn save_screenshot(&self, path: &Path) {
+        let png = self.client.screenshot().await.expect("cannot take a screenshot");
+        std::fs::write(path, png).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+        eprintln!("screenshot: {}", path.display());
     }
 
     pub async fn hover(&self, css: &str) {

@@ -127,6 +127,15 @@ async fn the_window_chats_with_a_second_client() {
     app.wait_for(&format!("{reply_row} .reaction[data-classifier=\"LAUGH\"]"))
         .await;
 
+    // `scripts/screenshot` asks for the picture in the README here: a
+    // channel with messages, a reply, reactions and two people present.
+    if let Ok(path) = std::env::var("CHATPI_SCREENSHOT") {
+        bob.start_typing(&general).unwrap();
+        app.wait_for("#presence .avatar[data-user=\"bob\"].typing").await;
+        app.save_screenshot(std::path::Path::new(&path)).await;
+        bob.stop_typing(&general).unwrap();
+    }
+
     // Markup in a message is text.
     let xss = "<img src=x onerror=alert(1)>";
     let sent = bob
