@@ -187,8 +187,13 @@ impl App {
 
     /// Saves what the window shows to `path`.
     pub async fn save_screenshot(&self, path: &Path) {
-        let png = self.client.screenshot().await.expect("cannot take a screenshot");
-        std::fs::write(path, png).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+        let png = self
+            .client
+            .screenshot()
+            .await
+            .expect("cannot take a screenshot");
+        std::fs::write(path, png)
+            .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
         eprintln!("screenshot: {}", path.display());
     }
 

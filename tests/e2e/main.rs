@@ -131,7 +131,8 @@ async fn the_window_chats_with_a_second_client() {
     // channel with messages, a reply, reactions and two people present.
     if let Ok(path) = std::env::var("CHATPI_SCREENSHOT") {
         bob.start_typing(&general).unwrap();
-        app.wait_for("#presence .avatar[data-user=\"bob\"].typing").await;
+        app.wait_for("#presence .avatar[data-user=\"bob\"].typing")
+            .await;
         app.save_screenshot(std::path::Path::new(&path)).await;
         bob.stop_typing(&general).unwrap();
     }
