@@ -13,13 +13,40 @@ use crate::session::AccountSpec;
 
 /// Set to `127.0.0.1:PORT` to pin the embedded server's address (tests).
 pub const ADDR_VAR: &str = "CHATPI_EMBEDDED_ADDR";
-/// The demo user the app signs in as.
-pub const DEMO_USER: &str = "alice";
+/// The API key of local accounts; it is part of every topic.
+pub const API_KEY: &str = "local";
 const TOKEN_TTL: Duration = Duration::from_secs(12 * 3600);
 
 pub struct Embedded {
     pub server: Server,
-    pub account: AccountSpec,
+    secret: Secret,
+    names: std::collections::HashMap<String, String>,
+}
+
+impl Embedded {
+    /// The spec for a local account signing in as `user_key`.
+    pub fn spec(&self, id: &str, label: &str, user_key: &str) -> AccountSpec {
+        let secret = self.secret.clone();
+        let user = user_key.to_owned();
+        let tokens = move || {
+            let token = secret.mint(&user, TOKEN_TTL);
+            async move { Ok::<_, TokenError>(Credentials::new(token)) }
+        };
+        AccountSpec {
+            id: id.into(),
+            label: label.into(),
+            url: self.server.ws_url(),
+            api_key: API_KEY.into(),
+            user_key: user_key.into(),
+            user_name: self
+                .names
+                .get(user_key)
+                .cloned()
+                .unwrap_or_else(|| user_key.to_owned()),
+            tokens: Arc::new(tokens),
+            token_error: Default::default(),
+        }
+    }
 }
 
 pub async fn start(data_dir: &Path) -> anyhow::Result<Embedded> {
@@ -39,30 +66,19 @@ pub async fn start(data_dir: &Path) -> anyhow::Result<Embedded> {
         .await
         .context("cannot start the local server")?;
     let seeded = demo::seed(server.store()).context("cannot seed the demo")?;
-    let user_name = seeded
+    let names = seeded
         .users
         .iter()
-        .find(|u| u.auth_key == DEMO_USER)
-        .map(|u| u.username.clone())
-        .unwrap_or_else(|| DEMO_USER.to_owned());
+        .map(|u| (u.auth_key.clone(), u.username.clone()))
+        .collect();
     let secret: Secret = server.secret().clone();
-    let tokens = move || {
-        let token = secret.mint(DEMO_USER, TOKEN_TTL);
-        async move { Ok::<_, TokenError>(Credentials::new(token)) }
-    };
-    let account = AccountSpec {
-        id: "local".into(),
-        label: "Local demo".into(),
-        url: server.ws_url(),
-        api_key: "local".into(),
-        user_key: DEMO_USER.into(),
-        user_name,
-        tokens: Arc::new(tokens),
-    };
     tracing::info!(addr = %server.local_addr(), "embedded server started");
-    Ok(Embedded { server, account })
+    Ok(Embedded {
+        server,
+        secret,
+        names,
+    })
 }
-
 fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     #[cfg(unix)]

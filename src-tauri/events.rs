@@ -37,6 +37,8 @@ struct Pending {
 /// Collects UI events per account until the next flush.
 pub struct Batcher {
     pending: Mutex<HashMap<String, Pending>>,
+    /// App-wide events where only the latest matters, by name.
+    global: Mutex<HashMap<&'static str, Value>>,
     emitter: Arc<dyn Emit>,
 }
 
@@ -44,6 +46,7 @@ impl Batcher {
     pub fn new(emitter: Arc<dyn Emit>) -> Arc<Self> {
         Arc::new(Self {
             pending: Mutex::new(HashMap::new()),
+            global: Mutex::new(HashMap::new()),
             emitter,
         })
     }
@@ -66,8 +69,21 @@ impl Batcher {
         self.with(account, |p| p.channels = Some(channels));
     }
 
+    /// An app-wide event (the account list); only the latest is sent.
+    pub fn global(&self, event: &'static str, payload: Value) {
+        let mut global = self.global.lock().unwrap_or_else(|p| p.into_inner());
+        global.insert(event, payload);
+    }
+
     /// Sends everything pending, one event per kind and account.
     pub fn flush(&self) {
+        let global: Vec<(&'static str, Value)> = {
+            let mut global = self.global.lock().unwrap_or_else(|p| p.into_inner());
+            global.drain().collect()
+        };
+        for (event, payload) in global {
+            self.emitter.emit(event, payload);
+        }
         let drained: Vec<(String, Pending)> = {
             let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
             pending.drain().collect()

@@ -1,46 +1,82 @@
 //! Chatpi Desktop's backend: it holds every account's `Connection` and
-//! message stores, serves the webview's commands and sends it batched
-//! `chat://` events. With no account configured it runs the embedded
-//! default (a local server with demo data).
+//! message stores, serves the webview's commands, sends it batched
+//! `chat://` events and raises notifications. On first run it signs in two
+//! demo accounts on an embedded local server.
 
+mod accounts;
+mod app;
 mod commands;
 mod embedded;
 mod error;
 mod events;
+mod keychain;
+mod notify;
 mod session;
 mod store;
+mod token_command;
 mod view;
 
-use std::sync::{Arc, Mutex};
+use std::{path::Path, sync::Arc};
 
-use tauri::Manager;
+use tauri::{Manager, WindowEvent};
 use tokio::sync::watch;
 
-use crate::{error::CommandError, events::Batcher, session::Session};
+use crate::{accounts::AccountsFile, app::Ctx, error::CommandError, events::Batcher};
 
-type Ready = Option<Result<Vec<Arc<Session>>, String>>;
-
-/// What every command can reach: the sessions, once started.
+/// What every command can reach, once start-up is done.
 pub struct AppState {
-    ready: watch::Receiver<Ready>,
-    /// The embedded server lives as long as the app.
-    embedded: Mutex<Option<chatpi_server::Server>>,
+    ctx: Arc<Ctx>,
+    ready: watch::Receiver<Option<Result<(), String>>>,
 }
 
 impl AppState {
-    /// The sessions, waiting for start-up to finish.
-    async fn sessions(&self) -> Result<Vec<Arc<Session>>, CommandError> {
+    /// The shared state, waiting for start-up to finish.
+    async fn ctx(&self) -> Result<Arc<Ctx>, CommandError> {
         let mut ready = self.ready.clone();
         let value = ready
             .wait_for(Option::is_some)
             .await
             .map_err(|_| CommandError::new("startup", "start-up did not finish"))?;
         match value.as_ref() {
-            Some(Ok(sessions)) => Ok(sessions.clone()),
+            Some(Ok(())) => Ok(self.ctx.clone()),
             Some(Err(message)) => Err(CommandError::new("startup", message.clone())),
             None => Err(CommandError::new("startup", "start-up did not finish")),
         }
     }
+}
+
+/// Loads the account list (writing the first-run one), starts the embedded
+/// server when a local account needs it, and signs every account in.
+async fn startup(ctx: &Arc<Ctx>, data_dir: &Path) -> anyhow::Result<()> {
+    let file = match AccountsFile::load(&ctx.accounts_path)? {
+        Some(file) => file,
+        None => {
+            let file = AccountsFile::first_run();
+            file.save(&ctx.accounts_path)?;
+            file
+        }
+    };
+    if let Ok(mut records) = ctx.records.lock() {
+        *records = file.clone();
+    }
+    if file.has_local() {
+        let local = embedded::start(data_dir).await?;
+        if let Ok(mut slot) = ctx.embedded.lock() {
+            *slot = Some(Arc::new(local));
+        }
+    }
+    for record in &file.accounts {
+        match ctx.start_session(record) {
+            Ok(session) => {
+                if let Ok(mut sessions) = ctx.sessions.write() {
+                    sessions.push(session);
+                }
+            }
+            Err(error) => tracing::error!(account = %record.id, %error, "cannot start the account"),
+        }
+    }
+    ctx.accounts_changed();
+    Ok(())
 }
 
 pub fn run() {
@@ -54,35 +90,36 @@ pub fn run() {
         .init();
 
     let result = tauri::Builder::default()
+        .plugin(tauri_plugin_notification::init())
         .setup(|app| {
-            let (tx, rx) = watch::channel(None);
-            app.manage(AppState {
-                ready: rx,
-                embedded: Mutex::new(None),
-            });
             let handle = app.handle().clone();
+            let batcher = Batcher::new(Arc::new(handle.clone()));
+            tauri::async_runtime::spawn(batcher.clone().run());
+            let accounts_path = AccountsFile::path(&app.path().app_config_dir()?);
             let data_dir = app.path().app_data_dir()?;
+            let ctx = Ctx::new(handle, batcher, accounts_path);
+            let (tx, ready) = watch::channel(None);
+            app.manage(AppState {
+                ctx: ctx.clone(),
+                ready,
+            });
             tauri::async_runtime::spawn(async move {
-                let batcher = Batcher::new(Arc::new(handle.clone()));
-                tauri::async_runtime::spawn(batcher.clone().run());
-                let started = match embedded::start(&data_dir).await {
-                    Ok(local) => {
-                        if let Ok(mut slot) = handle.state::<AppState>().embedded.lock() {
-                            *slot = Some(local.server);
-                        }
-                        Session::start(local.account, batcher)
-                            .await
-                            .map(|s| vec![s])
-                            .map_err(|e| e.message)
-                    }
-                    Err(e) => Err(format!("{e:#}")),
-                };
+                let started = startup(&ctx, &data_dir).await.map_err(|e| format!("{e:#}"));
                 if let Err(error) = &started {
                     tracing::error!(%error, "start-up failed");
                 }
                 let _ = tx.send(Some(started));
             });
             Ok(())
+        })
+        .on_window_event(|window, event| {
+            if let WindowEvent::Focused(focused) = event {
+                let focused = *focused;
+                window
+                    .state::<AppState>()
+                    .ctx
+                    .set_screen(|s| s.focused = focused);
+            }
         })
         .invoke_handler(tauri::generate_handler![
             commands::app_state,
@@ -95,6 +132,15 @@ pub fn run() {
             commands::set_typing,
             commands::mark_read,
             commands::presence,
+            commands::add_account,
+            commands::edit_account,
+            commands::remove_account,
+            commands::reorder_accounts,
+            commands::set_token,
+            commands::reconnect,
+            commands::set_muted,
+            commands::set_active,
+            commands::set_title,
         ])
         .run(tauri::generate_context!());
     if let Err(error) = result {

@@ -3,8 +3,8 @@
 //! events into state and UI events.
 
 use std::{
-    collections::HashMap,
-    sync::{Arc, Mutex, MutexGuard},
+    collections::{HashMap, HashSet},
+    sync::{Arc, Mutex, MutexGuard, Weak},
 };
 
 use chatpi_client::{
@@ -15,8 +15,9 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::{
+    app::Ctx,
     error::{CommandError, CommandResult},
-    events::Batcher,
+    notify,
     store::ChannelStore,
     view::{self, ChannelView, MemberView, MessageView, Names},
 };
@@ -39,6 +40,8 @@ pub struct AccountSpec {
     pub user_key: String,
     pub user_name: String,
     pub tokens: Arc<dyn TokenProvider>,
+    /// Set by `tokens` when it fails: `("keychain" | "token_command", why)`.
+    pub token_error: Arc<Mutex<Option<(&'static str, String)>>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -86,20 +89,31 @@ struct State {
     stores: HashMap<String, ChannelStore>,
     names: Names,
     active: Option<String>,
+    muted: bool,
+    muted_channels: HashSet<String>,
+}
+
+/// Whether notifications are muted, for the account and per channel.
+#[derive(Debug, Clone, Default)]
+pub struct Mutes {
+    pub account: bool,
+    pub channels: Vec<String>,
 }
 
 pub struct Session {
     pub account: AccountView,
     pub conn: Connection,
     state: Mutex<State>,
-    batcher: Arc<Batcher>,
+    ctx: Weak<Ctx>,
+    /// Why the last token could not be had, if it could not.
+    token_error: Arc<Mutex<Option<(&'static str, String)>>>,
 }
 
 impl Session {
-    /// Reads the chat list, connects and joins every channel, and starts
-    /// the event task. A server that cannot be reached yet still gives a
-    /// session (with the lobby): the connection keeps retrying.
-    pub async fn start(spec: AccountSpec, batcher: Arc<Batcher>) -> CommandResult<Arc<Self>> {
+    /// Connects and joins the lobby at once; reads the chat list and joins
+    /// every chat in the background (a server that cannot be reached yet
+    /// still gives a session: the connection keeps retrying).
+    pub fn start(spec: AccountSpec, ctx: &Arc<Ctx>, mutes: Mutes) -> CommandResult<Arc<Self>> {
         let history = HistoryQuery {
             after: Some(FROM.into()),
             before: Some(UNTIL.into()),
@@ -110,15 +124,12 @@ impl Session {
         config.tokens = spec.tokens.clone();
         let (conn, events) = Connection::connect(config)?;
         conn.watch_presence(LOBBY)?;
-        let list = conn.chats().await.unwrap_or_else(|error| {
-            tracing::warn!(account = %spec.id, %error, "cannot read the chat list yet");
-            ChatList {
-                chats: Vec::new(),
-                detail: Vec::new(),
-            }
-        });
 
-        let mut state = State::default();
+        let mut state = State {
+            muted: mutes.account,
+            ..State::default()
+        };
+        state.muted_channels = mutes.channels.into_iter().collect();
         state
             .names
             .insert(spec.user_key.clone(), spec.user_name.clone());
@@ -127,34 +138,7 @@ impl Session {
             name: LOBBY.into(),
             unread: 0,
         });
-        for (i, chat) in list.chats.iter().enumerate() {
-            for user in &chat.members {
-                if !user.username.is_empty() {
-                    state
-                        .names
-                        .insert(user.auth_key.clone(), user.username.clone());
-                }
-            }
-            let unread = list.detail.get(i).map(|d| d.unread_messages).unwrap_or(0);
-            state.channels.push(ChannelMeta {
-                id: chat.id.clone(),
-                name: chat.name.clone(),
-                unread,
-            });
-        }
-        for meta in &state.channels {
-            state.stores.insert(meta.id.clone(), ChannelStore::new());
-        }
-        for chat in &list.chats {
-            conn.watch_presence(&chat.id)?;
-            // Joins retry on their own; their outcome shows as channel state.
-            let (conn, id, query) = (conn.clone(), chat.id.clone(), history.clone());
-            tauri::async_runtime::spawn(async move {
-                if let Err(error) = conn.join_channel(&id, Some(query)).await {
-                    tracing::warn!(channel = %id, %error, "join failed");
-                }
-            });
-        }
+        state.stores.insert(LOBBY.into(), ChannelStore::new());
         let session = Arc::new(Self {
             account: AccountView {
                 id: spec.id,
@@ -164,10 +148,115 @@ impl Session {
             },
             conn,
             state: Mutex::new(state),
-            batcher,
+            ctx: Arc::downgrade(ctx),
+            token_error: spec.token_error.clone(),
         });
         tauri::async_runtime::spawn(session.clone().pump(events));
+        tauri::async_runtime::spawn(session.clone().load_chats(history));
         Ok(session)
+    }
+
+    /// Reads the chat list (retrying while the server cannot be reached)
+    /// and joins every chat.
+    async fn load_chats(self: Arc<Self>, history: HistoryQuery) {
+        let mut delay = std::time::Duration::from_secs(1);
+        let list = loop {
+            match self.conn.chats().await {
+                Ok(list) => break list,
+                Err(chatpi_client::Error::Closed) => return,
+                Err(error) => {
+                    tracing::warn!(account = %self.account.id, %error, "cannot read the chat list yet");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(std::time::Duration::from_secs(30));
+                    if self.conn.state() == ConnectionState::Closed {
+                        return;
+                    }
+                }
+            }
+        };
+        self.add_chats(list);
+        let ids: Vec<String> = self.state().channels.iter().map(|c| c.id.clone()).collect();
+        for id in ids.into_iter().filter(|id| id != LOBBY) {
+            let _ = self.conn.watch_presence(&id);
+            // Joins retry on their own; their outcome shows as channel state.
+            let (conn, query) = (self.conn.clone(), history.clone());
+            tauri::async_runtime::spawn(async move {
+                if let Err(error) = conn.join_channel(&id, Some(query)).await {
+                    tracing::warn!(channel = %id, %error, "join failed");
+                }
+            });
+        }
+    }
+
+    fn add_chats(&self, list: ChatList) {
+        let mut guard = self.state();
+        let state = &mut *guard;
+        for (i, chat) in list.chats.iter().enumerate() {
+            for user in &chat.members {
+                if !user.username.is_empty() {
+                    state
+                        .names
+                        .insert(user.auth_key.clone(), user.username.clone());
+                }
+            }
+            if state.stores.contains_key(&chat.id) {
+                continue;
+            }
+            let unread = list.detail.get(i).map(|d| d.unread_messages).unwrap_or(0);
+            state.channels.push(ChannelMeta {
+                id: chat.id.clone(),
+                name: chat.name.clone(),
+                unread,
+            });
+            state.stores.insert(chat.id.clone(), ChannelStore::new());
+        }
+        self.channels_changed(state);
+    }
+
+    fn channels_changed(&self, state: &State) {
+        let Some(ctx) = self.ctx.upgrade() else {
+            return;
+        };
+        ctx.batcher
+            .channels(&self.account.id, json!(channel_views(state)));
+        ctx.accounts_changed();
+    }
+
+    /// Unread messages over the channels not muted.
+    pub fn unread(&self) -> u64 {
+        let state = self.state();
+        state
+            .channels
+            .iter()
+            .filter(|c| !state.muted_channels.contains(&c.id))
+            .map(|c| c.unread)
+            .sum()
+    }
+
+    pub fn muted(&self) -> bool {
+        self.state().muted
+    }
+
+    pub fn mutes(&self) -> Mutes {
+        let state = self.state();
+        Mutes {
+            account: state.muted,
+            channels: state.muted_channels.iter().cloned().collect(),
+        }
+    }
+
+    pub fn set_muted(&self, channel: Option<&str>, muted: bool) {
+        let mut state = self.state();
+        match channel {
+            None => state.muted = muted,
+            Some(id) if muted => {
+                state.muted_channels.insert(id.to_owned());
+            }
+            Some(id) => {
+                state.muted_channels.remove(id);
+            }
+        }
+        self.channels_changed(&state);
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -211,8 +300,7 @@ impl Session {
         };
         if meta.unread > 0 {
             meta.unread = 0;
-            self.batcher
-                .channels(&self.account.id, json!(channel_views(state)));
+            self.channels_changed(state);
         }
         if let Some(newest) = state.stores.get(channel).and_then(ChannelStore::newest) {
             let _ = self.conn.mark_read(channel, &newest.id);
@@ -356,8 +444,12 @@ impl Session {
     }
 
     /// Stores a message once and tells the UI. A live one (not history)
-    /// counts unread when it is someone else's and not on screen.
+    /// counts unread when it is someone else's and not on screen, and may
+    /// raise a notification.
     fn add_message(&self, channel: &str, message: Message, live: bool) {
+        let Some(ctx) = self.ctx.upgrade() else {
+            return;
+        };
         let mut guard = self.state();
         let state = &mut *guard;
         let mine = message.user_auth_key == self.account.user_key;
@@ -369,15 +461,37 @@ impl Session {
         };
         let Some(m) = store.get(index) else { return };
         let view = view::message(store, m, &self.account.user_key, &state.names);
-        self.batcher.message(
-            &self.account.id,
-            json!({ "channel": channel, "message": view, "index": index }),
-        );
+        if live && !mine {
+            let screen = ctx.screen();
+            let incoming = notify::Incoming {
+                account: &self.account.id,
+                channel,
+                author: &view.user_key,
+                me: &self.account.user_key,
+                channel_muted: state.muted_channels.contains(channel),
+                account_muted: state.muted,
+            };
+            if notify::should_notify(&incoming, &screen.as_ref()) {
+                let name = state
+                    .channels
+                    .iter()
+                    .find(|c| c.id == channel)
+                    .map(|c| c.name.as_str());
+                let label = (ctx.account_count() > 1).then_some(self.account.label.as_str());
+                ctx.notify(crate::app::Notice {
+                    account: self.account.id.clone(),
+                    channel: channel.to_owned(),
+                    summary: notify::summary(name.unwrap_or(channel), &view.user_name, label),
+                    body: notify::body(&view.text),
+                });
+            }
+        }
+        let item = json!({ "channel": channel, "message": view, "index": index });
+        ctx.batcher.message(&self.account.id, item);
         if live && !mine && state.active.as_deref() != Some(channel) {
             if let Some(meta) = state.channels.iter_mut().find(|c| c.id == channel) {
                 meta.unread += 1;
-                self.batcher
-                    .channels(&self.account.id, json!(channel_views(state)));
+                self.channels_changed(state);
             }
         }
     }
@@ -385,9 +499,13 @@ impl Session {
     async fn pump(self: Arc<Self>, mut events: Events) {
         while let Some(event) = events.recv().await {
             match event {
-                Event::Connection(state) => self
-                    .batcher
-                    .now("chat://status", status_payload(&self.account.id, &state)),
+                Event::Connection(state) => {
+                    if let Some(ctx) = self.ctx.upgrade() {
+                        ctx.batcher
+                            .now("chat://status", self.status_payload(&state));
+                        ctx.accounts_changed();
+                    }
+                }
                 Event::Joined {
                     channel,
                     messages,
@@ -419,14 +537,18 @@ impl Session {
                     if store.add_reaction(reaction) {
                         let reactions = view::reactions(store, &target, &self.account.user_key);
                         let item = json!({ "channel": channel, "messageId": target, "reactions": reactions });
-                        self.batcher.reaction(&self.account.id, item);
+                        if let Some(ctx) = self.ctx.upgrade() {
+                            ctx.batcher.reaction(&self.account.id, item);
+                        }
                     }
                 }
                 Event::Presence { channel, .. } => {
                     let members = self.presence(&channel);
                     tracing::debug!(account = %self.account.id, %channel, members = members.len(), "presence changed");
                     let payload = json!({ "account": self.account.id, "channel": channel, "members": members });
-                    self.batcher.now("chat://presence", payload);
+                    if let Some(ctx) = self.ctx.upgrade() {
+                        ctx.batcher.now("chat://presence", payload);
+                    }
                 }
                 Event::Channel { channel, status } => {
                     tracing::debug!(account = %self.account.id, %channel, ?status, "channel status");
@@ -444,22 +566,39 @@ fn channel_views(state: &State) -> Vec<ChannelView> {
             id: c.id.clone(),
             name: c.name.clone(),
             unread: c.unread,
+            muted: state.muted_channels.contains(&c.id),
         })
         .collect()
 }
 
-pub fn status_payload(account: &str, state: &ConnectionState) -> serde_json::Value {
-    match state {
-        ConnectionState::Connecting => json!({ "account": account, "state": "connecting" }),
-        ConnectionState::Connected => json!({ "account": account, "state": "connected" }),
-        ConnectionState::Reconnecting { retry_in, error } => json!({
-            "account": account, "state": "reconnecting",
-            "retryInMs": retry_in.as_millis() as u64, "message": error.to_string(),
-        }),
-        ConnectionState::AuthRejected { retry_in } => json!({
-            "account": account, "state": "expired", "retryInMs": retry_in.as_millis() as u64,
-            "message": "session expired: the server refused the token",
-        }),
-        ConnectionState::Closed => json!({ "account": account, "state": "offline" }),
+impl Session {
+    /// The `chat://status` payload for `state`. A token that could not be
+    /// had (a locked keychain, a failing token command) is named as such,
+    /// not as an expired session.
+    pub fn status_payload(&self, state: &ConnectionState) -> serde_json::Value {
+        let account = self.account.id.as_str();
+        match state {
+            ConnectionState::Connecting => json!({ "account": account, "state": "connecting" }),
+            ConnectionState::Connected => json!({ "account": account, "state": "connected" }),
+            ConnectionState::Reconnecting { retry_in, error } => json!({
+                "account": account, "state": "reconnecting",
+                "retryInMs": retry_in.as_millis() as u64, "message": error.to_string(),
+            }),
+            ConnectionState::AuthRejected { retry_in } => match self.token_error() {
+                Some((kind, message)) => json!({
+                    "account": account, "state": kind, "retryInMs": retry_in.as_millis() as u64,
+                    "message": message,
+                }),
+                None => json!({
+                    "account": account, "state": "expired", "retryInMs": retry_in.as_millis() as u64,
+                    "message": "session expired: the server refused the token",
+                }),
+            },
+            ConnectionState::Closed => json!({ "account": account, "state": "offline" }),
+        }
+    }
+
+    fn token_error(&self) -> Option<(&'static str, String)> {
+        self.token_error.lock().ok()?.clone()
     }
 }

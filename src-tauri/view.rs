@@ -48,6 +48,7 @@ pub struct ChannelView {
     pub id: String,
     pub name: String,
     pub unread: u64,
+    pub muted: bool,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]

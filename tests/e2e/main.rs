@@ -58,53 +58,57 @@ async fn the_window_chats_with_a_second_client() {
     app.wait_text("#messages", |t| t.contains("Count me in, 12:30?"))
         .await;
 
-    // A second user on a real client connection.
-    let token = secret.mint("bob", Duration::from_secs(600));
+    // A second user on a real client connection. (Alice and Bob are both
+    // signed in by the app itself, as its two first-run accounts.)
+    let token = secret.mint("carol", Duration::from_secs(600));
     // The same API key as the app: it is part of the topic, so of who hears whom.
     let config = ConnectionConfig::new(app.server_url(), "local", Credentials::new(token));
-    let (bob, mut bob_events) = Connection::connect(config).unwrap();
+    let (carol, mut carol_events) = Connection::connect(config).unwrap();
 
-    // No bob in the presence bar until he joins; then his avatar shows.
-    assert!(!app.exists("#presence .avatar[data-user=\"bob\"]").await);
-    bob.join_channel(&general, None).await.unwrap();
-    app.wait_for("#presence .avatar[data-user=\"bob\"]").await;
+    // No Carol in the presence bar until she joins; then her avatar shows.
+    assert!(!app.exists("#presence .avatar[data-user=\"carol\"]").await);
+    carol.join_channel(&general, None).await.unwrap();
+    app.wait_for("#presence .avatar[data-user=\"carol\"]").await;
 
-    // Typed in the composer, received by bob.
+    // Typed in the composer, received by Carol.
     app.type_into("#composer textarea", "Hello from the window\n")
         .await;
-    let got = next_message(&mut bob_events).await;
+    let got = next_message(&mut carol_events).await;
     assert_eq!(got.text, "Hello from the window");
     assert_eq!(got.user_auth_key, "alice");
 
-    // Sent by bob, shown in the window.
-    let from_bob = bob
-        .send_message(&general, OutgoingMessage::text("Hi Alice, bob here"))
+    // Sent by Carol, shown in the window.
+    let from_carol = carol
+        .send_message(&general, OutgoingMessage::text("Hi Alice, Carol here"))
         .await
         .unwrap();
-    app.wait_text("#messages", |t| t.contains("Hi Alice, bob here"))
+    app.wait_text("#messages", |t| t.contains("Hi Alice, Carol here"))
         .await;
 
-    // Bob's typing shows.
-    bob.start_typing(&general).unwrap();
-    app.wait_for("#presence .avatar[data-user=\"bob\"].typing")
+    // Carol's typing shows.
+    carol.start_typing(&general).unwrap();
+    app.wait_for("#presence .avatar[data-user=\"carol\"].typing")
         .await;
-    app.wait_text("#typing", |t| t.contains("Bob")).await;
-    bob.stop_typing(&general).unwrap();
+    app.wait_text("#typing", |t| t.contains("Carol")).await;
+    carol.stop_typing(&general).unwrap();
 
     // A reply and a reaction from the window.
-    let row = format!("#messages .message[data-message-id=\"{}\"]", from_bob.id);
+    let row = format!("#messages .message[data-message-id=\"{}\"]", from_carol.id);
     app.hover(&row).await;
     app.click(&format!("{row} button.reply-btn")).await;
     app.type_into("#composer textarea", "Replying in the window\n")
         .await;
-    let reply = next_message(&mut bob_events).await;
-    assert_eq!(reply.reply_target_id.as_deref(), Some(from_bob.id.as_str()));
+    let reply = next_message(&mut carol_events).await;
+    assert_eq!(
+        reply.reply_target_id.as_deref(),
+        Some(from_carol.id.as_str())
+    );
     app.wait_text(
         &format!(
             "#messages .message[data-message-id=\"{}\"] .reply-quote",
             reply.id
         ),
-        |t| t.contains("bob here"),
+        |t| t.contains("Carol here"),
     )
     .await;
     app.hover(&row).await;
@@ -113,14 +117,15 @@ async fn the_window_chats_with_a_second_client() {
         .await;
     app.wait_for(&format!("{row} .reaction[data-classifier=\"LOVE\"]"))
         .await;
-    let reaction = next_reaction(&mut bob_events).await;
+    let reaction = next_reaction(&mut carol_events).await;
     assert_eq!(
         (reaction.0.as_str(), reaction.1.as_str()),
-        (from_bob.id.as_str(), "LOVE")
+        (from_carol.id.as_str(), "LOVE")
     );
 
-    // A reaction from bob shows too.
-    bob.send_reaction(&general, &reply.id, "LAUGH")
+    // A reaction from Carol shows too.
+    carol
+        .send_reaction(&general, &reply.id, "LAUGH")
         .await
         .unwrap();
     let reply_row = format!("#messages .message[data-message-id=\"{}\"]", reply.id);
@@ -130,16 +135,16 @@ async fn the_window_chats_with_a_second_client() {
     // `scripts/screenshot` asks for the picture in the README here: a
     // channel with messages, a reply, reactions and two people present.
     if let Ok(path) = std::env::var("CHATPI_SCREENSHOT") {
-        bob.start_typing(&general).unwrap();
-        app.wait_for("#presence .avatar[data-user=\"bob\"].typing")
+        carol.start_typing(&general).unwrap();
+        app.wait_for("#presence .avatar[data-user=\"carol\"].typing")
             .await;
         app.save_screenshot(std::path::Path::new(&path)).await;
-        bob.stop_typing(&general).unwrap();
+        carol.stop_typing(&general).unwrap();
     }
 
     // Markup in a message is text.
     let xss = "<img src=x onerror=alert(1)>";
-    let sent = bob
+    let sent = carol
         .send_message(&general, OutgoingMessage::text(xss))
         .await
         .unwrap();
@@ -154,11 +159,12 @@ async fn the_window_chats_with_a_second_client() {
     assert!(!app.text("#messages").await.contains("archived note 150"));
     app.scroll_until("#messages", "archived note 150").await;
 
-    // Bob leaves: his avatar goes.
-    bob.leave_channel(&general).await.unwrap();
-    app.wait_gone("#presence .avatar[data-user=\"bob\"]").await;
+    // Carol leaves: her avatar goes.
+    carol.leave_channel(&general).await.unwrap();
+    app.wait_gone("#presence .avatar[data-user=\"carol\"]")
+        .await;
 
-    bob.disconnect().await;
+    carol.disconnect().await;
     app.close().await;
 }
 

@@ -11,10 +11,13 @@ function tauri() {
   return t;
 }
 
-// Every rejection becomes { kind, message }, whatever the backend threw.
+// Every rejection becomes { kind, message }, whatever the backend threw
+// (plus `field` when an `invalid` error names one).
 function asError(raw) {
   if (raw && typeof raw === 'object' && 'kind' in raw) {
-    return { kind: String(raw.kind), message: String(raw.message ?? raw.kind) };
+    const error = { kind: String(raw.kind), message: String(raw.message ?? raw.kind) };
+    if (raw.field != null) error.field = String(raw.field);
+    return error;
   }
   if (raw instanceof Error) {
     return { kind: raw.kind ?? 'internal', message: raw.message };
@@ -35,8 +38,22 @@ function listen(name, handler) {
   return tauri().event.listen(name, (event) => handler(event.payload));
 }
 
+// Account = { id, label, userKey, userName, kind: "local" | "remote", url,
+//   status: { state, retryInMs?, message? }, unread, muted }
+// AccountSpec = { label, url, apiKey, authorizationToken?, userToken?,
+//   tokenCommand? }; when editing, a null secret keeps the stored one.
 export const api = {
   appState: () => invoke('app_state'),
+  addAccount: (spec) => invoke('add_account', { spec }),
+  editAccount: (account, spec) => invoke('edit_account', { account, spec }),
+  removeAccount: (account) => invoke('remove_account', { account }),
+  reorderAccounts: (order) => invoke('reorder_accounts', { order }),
+  setToken: (account, authorizationToken) => invoke('set_token', { account, authorizationToken }),
+  reconnect: (account) => invoke('reconnect', { account }),
+  // channel null mutes or unmutes the whole account.
+  setMuted: (account, channel, muted) => invoke('set_muted', { account, channel, muted }),
+  setActive: (account, channel) => invoke('set_active', { account, channel }),
+  setTitle: (title) => invoke('set_title', { title }),
   listChannels: (account) => invoke('list_channels', { account }),
   openChannel: (account, channel) => invoke('open_channel', { account, channel }),
   fetchWindow: (account, channel, start, count) =>
@@ -57,4 +74,6 @@ export const events = {
   onPresence: (fn) => listen('chat://presence', fn),
   onStatus: (fn) => listen('chat://status', fn),
   onChannels: (fn) => listen('chat://channels', fn),
+  onAccounts: (fn) => listen('chat://accounts', fn),
+  onNavigate: (fn) => listen('chat://navigate', fn),
 };

@@ -5,7 +5,7 @@
 // channel the user already left is dropped.
 
 import { api } from './api.js';
-import { state, set, notify } from './store.js';
+import { state, set, notify, setChannels } from './store.js';
 import * as T from './lib/timeline.js';
 
 // The slice never grows past this many messages; the DOM holds far fewer.
@@ -23,22 +23,30 @@ let lastMarked = null;
 
 const account = () => state.account?.id;
 
-function lastChannelKey() {
-  return `chatpi.lastChannel.${account()}`;
-}
+const lastChannelKey = (acc) => `chatpi.lastChannel.${acc}`;
 
-export function rememberedChannel() {
+// The channel last open in an account: this session's, else the one
+// stored by an earlier run.
+export function rememberedChannel(acc = account()) {
+  if (state.lastChannel[acc]) return state.lastChannel[acc];
   try {
-    return localStorage.getItem(lastChannelKey());
+    return localStorage.getItem(lastChannelKey(acc));
   } catch {
     return null;
   }
 }
 
-export async function openChannel(channel) {
-  if (!channel) return;
-  const gen = ++generation;
-  opening = true;
+function remember(acc, channel) {
+  state.lastChannel = { ...state.lastChannel, [acc]: channel };
+  try {
+    localStorage.setItem(lastChannelKey(acc), channel);
+  } catch {
+    // Storage can be unavailable; remembering is a nicety.
+  }
+}
+
+function resetView() {
+  ++generation;
   buffered = [];
   olderBlockedUntil = 0;
   lastMarked = null;
@@ -47,16 +55,29 @@ export async function openChannel(channel) {
   set('reply', null);
   set('presence', []);
   set('timeline', T.empty(), { kind: 'reset', opening: true });
+}
+
+// Nothing open (switching accounts, or an account without channels).
+// Answers still on their way for the previous channel are dropped.
+export function closeChannel() {
+  resetView();
+  opening = false;
+  set('active', null);
+}
+
+export async function openChannel(channel) {
+  if (!channel) return;
+  resetView();
+  const gen = generation;
+  opening = true;
   set('active', channel);
   clearUnread(channel);
-  try {
-    localStorage.setItem(lastChannelKey(), channel);
-  } catch {
-    // Storage can be unavailable; remembering is a nicety.
-  }
+  const acc = account();
+  remember(acc, channel);
+  // The backend's notification policy follows what is on screen.
+  api.setActive(acc, channel).catch(() => {});
 
   try {
-    const acc = account();
     const presence = api.presence(acc, channel).catch(() => []);
     const opened = await api.openChannel(acc, channel);
     if (gen !== generation) return;
@@ -82,7 +103,7 @@ function clearUnread(channel) {
   if (!state.channels.some((c) => c.id === channel && c.unread)) return;
   const channels = state.channels.map((c) => (c.id === channel && c.unread
     ? { ...c, unread: 0 } : c));
-  set('channels', channels);
+  setChannels(account(), channels);
 }
 
 // Scroll-back: pages from the backend's slice first, then asks the
@@ -183,9 +204,14 @@ async function refreshSlice(gen = generation) {
   }
 }
 
-// chat://message items for this account, batched per frame.
+// Items of the account and channel on screen. main.js tags each item with
+// its event's account, since a batch may be flushed after a switch.
+const onScreen = (it) => it.channel === state.active
+  && (it.account === undefined || it.account === account());
+
+// chat://message items, batched per frame.
 export function applyMessages(items) {
-  const entries = items.filter((it) => it.channel === state.active);
+  const entries = items.filter(onScreen);
   if (entries.length === 0) return;
   if (opening) {
     buffered.push(...entries);
@@ -204,7 +230,7 @@ export function applyMessages(items) {
 }
 
 export function applyReactions(items) {
-  const updates = items.filter((it) => it.channel === state.active);
+  const updates = items.filter(onScreen);
   if (updates.length === 0) return;
   const r = T.applyReactions(state.timeline, updates);
   if (r.changed) set('timeline', r.timeline, { kind: 'update' });

@@ -1,17 +1,23 @@
 // Boot: mount the views, subscribe to backend events, then load the
-// account, its channels and the channel to show. Events are folded into
-// the store at most once per frame.
+// accounts, their channels and the channel to show. Message and reaction
+// events are folded into the store at most once per frame; events of
+// accounts not on screen only update their unread counts and status.
 
-import { api, events } from './api.js';
+import { events } from './api.js';
 import { state, set, notify } from './store.js';
 import * as channel from './channel.js';
+import * as accounts from './accounts.js';
 import { createBatcher } from './lib/batch.js';
+import { mountRail } from './views/rail.js';
+import { mountAccountHeader } from './views/account-header.js';
 import { mountChannels } from './views/channels.js';
 import { mountMessages } from './views/messages.js';
 import { mountComposer } from './views/composer.js';
 import { mountPresence } from './views/presence.js';
 import { mountStatus } from './views/status.js';
-import { avatar } from './views/dom.js';
+import { mountSwitcher } from './views/switcher.js';
+import { mountTitle } from './views/title.js';
+import { openAccountDialog } from './views/account-dialog.js';
 
 // requestAnimationFrame stops in a hidden window; a timer keeps events
 // flowing into the store there.
@@ -19,59 +25,41 @@ const nextFrame = (fn) => (document.hidden ? setTimeout(fn, 250) : requestAnimat
 
 const mine = (payload) => payload && payload.account === state.account?.id;
 
+// Items keep their account: a batch may be flushed after a switch.
+const tagged = (p) => (p.items ?? []).map((it) => ({ ...it, account: p.account }));
+
 async function subscribe() {
   const messages = createBatcher(channel.applyMessages, nextFrame);
   const reactions = createBatcher(channel.applyReactions, nextFrame);
   await Promise.all([
-    events.onMessage((p) => mine(p) && messages.pushAll(p.items)),
-    events.onReaction((p) => mine(p) && reactions.pushAll(p.items)),
+    events.onMessage((p) => mine(p) && messages.pushAll(tagged(p))),
+    events.onReaction((p) => mine(p) && reactions.pushAll(tagged(p))),
     events.onPresence((p) => {
       if (mine(p) && p.channel === state.active) set('presence', p.members ?? []);
     }),
-    events.onChannels((p) => mine(p) && set('channels', p.channels ?? [])),
-    events.onStatus((p) => {
-      if (!state.account || mine(p)) set('status', p);
-    }),
+    events.onChannels(accounts.onChannels),
+    events.onStatus(accounts.onStatus),
+    events.onAccounts(accounts.onAccounts),
+    events.onNavigate(accounts.onNavigate),
   ]);
-}
-
-function drawMe(account) {
-  const me = document.querySelector('#me');
-  const slot = me.querySelector('.me-avatar');
-  slot.replaceChildren(avatar(account.userKey, account.userName));
-  me.querySelector('.me-name').textContent = account.userName || account.userKey;
-  me.querySelector('.me-label').textContent = account.label || '';
 }
 
 async function boot() {
   const root = document.body;
   mountStatus(root);
+  mountRail(root);
+  mountAccountHeader(root);
   mountChannels(root);
   mountPresence(root);
   mountMessages(root);
   mountComposer(root);
+  mountSwitcher(root);
+  mountTitle();
 
   try {
     await subscribe();
-    const app = await api.appState();
-    const account = app.accounts.find((a) => a.id === app.activeAccount) ?? app.accounts[0];
-    if (!account) {
-      notify('No account is configured.');
-      return;
-    }
-    set('account', account);
-    drawMe(account);
-    // A status emitted before we subscribed is lost; take it from the
-    // account when the backend provides it there.
-    if (account.status && state.status.state === 'unknown') {
-      const { status } = account;
-      set('status', typeof status === 'string' ? { state: status } : status);
-    }
-    const channels = await api.listChannels(account.id);
-    set('channels', channels);
-    const remembered = channel.rememberedChannel();
-    const first = channels.find((c) => c.id === remembered) ?? channels[0];
-    if (first) await channel.openChannel(first.id);
+    const any = await accounts.boot();
+    if (!any) openAccountDialog();
   } catch (error) {
     notify(`Couldn't start: ${error.message ?? error}`);
   }

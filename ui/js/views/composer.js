@@ -1,6 +1,7 @@
 // The composer: an auto-growing textarea (Enter sends, Shift+Enter adds
 // a line), the "Replying to …" banner, and typing notifications,
-// throttled so the server hears "typing" at most once per 2 s.
+// throttled so the server hears "typing" at most once per 2 s. An
+// unsent draft stays with its account and channel.
 
 import { state, on, activeChannel, notify } from '../store.js';
 import { api } from '../api.js';
@@ -21,14 +22,20 @@ export function mountComposer(root) {
   const cancelBtn = banner.querySelector('.reply-cancel');
 
   let typingSentAt = 0;
-  let typingOn = null; // channel we told "typing", or null
+  let typingOn = null; // { account, channel } we told "typing", or null
   let idleTimer = 0;
+  const drafts = new Map(); // "account\nchannel" -> text
+  let draftKey = null;
+
+  const here = () => (state.account && state.active
+    ? { account: state.account.id, channel: state.active } : null);
+  const sameAs = (a, b) => a && b && a.account === b.account && a.channel === b.channel;
 
   function setTyping(typing) {
-    const ch = typing ? state.active : typingOn;
-    if (!ch || !state.account) return;
-    typingOn = typing ? ch : null;
-    api.setTyping(state.account.id, ch, typing).catch(() => {});
+    const target = typing ? here() : typingOn;
+    if (!target) return;
+    typingOn = typing ? target : null;
+    api.setTyping(target.account, target.channel, typing).catch(() => {});
   }
 
   function stopTyping() {
@@ -45,7 +52,7 @@ export function mountComposer(root) {
       return;
     }
     const now = Date.now();
-    if (now - typingSentAt >= TYPING_EVERY_MS || typingOn !== state.active) {
+    if (now - typingSentAt >= TYPING_EVERY_MS || !sameAs(typingOn, here())) {
       typingSentAt = now;
       setTyping(true);
     }
@@ -120,10 +127,29 @@ export function mountComposer(root) {
     textarea.focus();
   });
   on('reply', drawReply);
+  // Keeps the draft of the channel left, brings back the one of the
+  // channel opened.
+  function swapDraft() {
+    const at = here();
+    const key = at ? `${at.account}\n${at.channel}` : null;
+    if (key === draftKey) return;
+    if (draftKey !== null) {
+      if (textarea.value.trim()) drafts.set(draftKey, textarea.value);
+      else drafts.delete(draftKey);
+    }
+    draftKey = key;
+    if (key === null) return;
+    textarea.value = drafts.get(key) ?? '';
+    drafts.delete(key);
+    onInput();
+  }
+
   on('active', () => {
     stopTyping();
+    swapDraft();
     drawPlaceholder();
-    textarea.focus({ preventScroll: true });
+    textarea.disabled = !state.active;
+    if (state.active && !state.modal) textarea.focus({ preventScroll: true });
   });
   on('channels', drawPlaceholder);
   window.addEventListener('resize', grow);

@@ -98,10 +98,19 @@ export function mountMessages(root) {
     const name = activeChannel()?.name ?? '';
     const beginning = T.atBeginning(tl) && !channel.isOpening();
     const live = T.isLive(tl);
-    const key = `${beginning}|${live}|${name}|${tl.items.length > 0}`;
+    const none = emptyText();
+    const key = `${beginning}|${live}|${name}|${tl.items.length > 0}|${none}`;
     if (key === endsKey) return;
     endsKey = key;
     head.replaceChildren();
+    foot.replaceChildren();
+    if (none !== null) {
+      // No channel on screen: a line saying why, or nothing during a switch.
+      head.className = 'list-head nothing';
+      if (none) head.append(el('div', 'beginning-text', none));
+      foot.classList.remove('loading');
+      return;
+    }
     head.className = `list-head ${beginning ? 'beginning' : 'loading'}`;
     if (beginning) {
       head.append(el('div', 'beginning-title', `# ${name}`));
@@ -110,9 +119,17 @@ export function mountMessages(root) {
     } else {
       head.append(el('span', 'spinner'), el('span', 'loading-text', 'Loading…'));
     }
-    foot.replaceChildren();
     foot.classList.toggle('loading', !live);
     if (!live) foot.append(el('span', 'spinner'), el('span', 'loading-text', 'Loading…'));
+  }
+
+  // null when a channel is open; otherwise what to say ('' for nothing).
+  function emptyText() {
+    if (state.active) return null;
+    if (!state.account) return state.accounts.length ? '' : 'No account yet. Add one with +.';
+    const channels = state.channelsByAccount[state.account.id];
+    if (channels && channels.length === 0) return 'This account sees no channels yet.';
+    return '';
   }
 
   function render() {
@@ -319,6 +336,8 @@ export function mountMessages(root) {
   on('loadingOlder', schedule);
   on('loadingNewer', schedule);
   on('channels', schedule);
+  on('active', schedule);
+  on('accounts', schedule);
   // Relative times ("Yesterday") move on at midnight.
   setInterval(schedule, 60_000);
   schedule();

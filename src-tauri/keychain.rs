@@ -1,0 +1,91 @@
+//! Secrets in the OS keychain (Secret Service on Linux, through `keyring`
+//! with its backend chosen explicitly in Cargo.toml). Every call runs off
+//! the async runtime and is bounded in time: a keychain that is missing,
+//! locked or waiting on a prompt gives a clear error, never a hang, and
+//! never a fallback to a file or to memory.
+
+use std::time::Duration;
+
+/// The keychain service every entry of this app lives under.
+pub const SERVICE: &str = "dev.chatpi.desktop";
+/// How long one keychain call may take.
+pub const TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeychainError {
+    #[error("the keychain did not answer within {0:?} (is the collection locked?)")]
+    Timeout(Duration),
+    #[error("no keychain is available: {0}")]
+    Unavailable(String),
+    #[error("the keychain refused access: {0}")]
+    Refused(String),
+    #[error("no secret is stored for this account")]
+    Missing,
+}
+
+/// Which secret of an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Secret {
+    AuthorizationToken,
+    UserToken,
+}
+
+fn entry_name(account: &str, secret: Secret) -> String {
+    match secret {
+        Secret::AuthorizationToken => format!("{account}:authorization-token"),
+        Secret::UserToken => format!("{account}:user-token"),
+    }
+}
+
+fn map_err(e: keyring::Error) -> KeychainError {
+    match e {
+        keyring::Error::NoEntry => KeychainError::Missing,
+        keyring::Error::NoStorageAccess(inner) => KeychainError::Refused(inner.to_string()),
+        keyring::Error::PlatformFailure(inner) => KeychainError::Unavailable(inner.to_string()),
+        other => KeychainError::Unavailable(other.to_string()),
+    }
+}
+
+async fn bounded<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, KeychainError> + Send + 'static,
+) -> Result<T, KeychainError> {
+    // A call stuck on a locked collection keeps its blocking thread; the
+    // caller gets its answer on time all the same.
+    match tokio::time::timeout(TIMEOUT, tokio::task::spawn_blocking(f)).await {
+        Ok(Ok(result)) => result,
+        Ok(Err(join)) => Err(KeychainError::Unavailable(join.to_string())),
+        Err(_) => Err(KeychainError::Timeout(TIMEOUT)),
+    }
+}
+
+pub async fn get(account: &str, secret: Secret) -> Result<String, KeychainError> {
+    let name = entry_name(account, secret);
+    bounded(move || {
+        let entry = keyring::Entry::new(SERVICE, &name).map_err(map_err)?;
+        entry.get_password().map_err(map_err)
+    })
+    .await
+}
+
+pub async fn set(account: &str, secret: Secret, value: &str) -> Result<(), KeychainError> {
+    let name = entry_name(account, secret);
+    let value = value.to_owned();
+    bounded(move || {
+        let entry = keyring::Entry::new(SERVICE, &name).map_err(map_err)?;
+        entry.set_password(&value).map_err(map_err)
+    })
+    .await
+}
+
+/// Deletes a secret; one that is not there counts as deleted.
+pub async fn delete(account: &str, secret: Secret) -> Result<(), KeychainError> {
+    let name = entry_name(account, secret);
+    bounded(move || {
+        let entry = keyring::Entry::new(SERVICE, &name).map_err(map_err)?;
+        match entry.delete_credential() {
+            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+            Err(e) => Err(map_err(e)),
+        }
+    })
+    .await
+}
