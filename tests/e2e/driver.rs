@@ -211,6 +211,35 @@ impl App {
             .unwrap_or_else(|e| panic!("cannot hover {css}: {e}"));
     }
 
+    /// Presses a key chord on the focused element: `keys` are WebDriver key
+    /// codes, e.g. `"\u{E009}2"` for Ctrl+2.
+    pub async fn chord(&self, keys: &str) {
+        let active = self
+            .client
+            .active_element()
+            .await
+            .expect("no focused element");
+        active
+            .send_keys(keys)
+            .await
+            .unwrap_or_else(|e| panic!("cannot press {keys:?}: {e}"));
+    }
+
+    /// Calls a backend command the way the page does.
+    pub async fn invoke(&self, command: &str, args: serde_json::Value) -> serde_json::Value {
+        let script = "const [cmd, args, done] = arguments; \
+                      window.__TAURI__.core.invoke(cmd, args).then(v => done({ ok: v ?? null }), e => done({ err: e }));";
+        let value = self
+            .client
+            .execute_async(script, vec![json!(command), args])
+            .await
+            .unwrap_or_else(|e| panic!("cannot invoke {command}: {e}"));
+        if let Some(err) = value.get("err") {
+            panic!("{command} failed: {err}");
+        }
+        value.get("ok").cloned().unwrap_or_default()
+    }
+
     /// Types like a person; `\n` presses Enter.
     pub async fn type_into(&self, css: &str, text: &str) {
         let el = self.wait_for(css).await;
