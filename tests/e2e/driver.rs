@@ -24,6 +24,19 @@ pub struct App {
     server: String,
 }
 
+/// The app's own log (its standard error, through tauri-driver).
+pub fn app_log_path(home: &Path) -> std::path::PathBuf {
+    home.join("app.log")
+}
+
+fn app_log(home: &Path) -> std::fs::File {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(app_log_path(home))
+        .unwrap()
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -42,7 +55,16 @@ impl App {
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
         }
-        let server_port = free_port();
+        // A relaunch on the same home keeps the embedded server's port.
+        let port_file = home.join("server-port");
+        let server_port = match std::fs::read_to_string(&port_file) {
+            Ok(port) => port.trim().parse().unwrap(),
+            Err(_) => {
+                let port = free_port();
+                std::fs::write(&port_file, port.to_string()).unwrap();
+                port
+            }
+        };
         let driver_port = free_port();
         let tauri_driver = std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into());
         let driver = Command::new(&tauri_driver)
@@ -54,6 +76,7 @@ impl App {
             .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
             .env("CHATPI_EMBEDDED_ADDR", format!("127.0.0.1:{server_port}"))
             .stdout(Stdio::null())
+            .stderr(Stdio::from(app_log(home)))
             .spawn()
             .unwrap_or_else(|e| {
                 panic!("cannot start {tauri_driver}: {e} (cargo install tauri-driver)")
@@ -238,6 +261,17 @@ impl App {
             panic!("{command} failed: {err}");
         }
         value.get("ok").cloned().unwrap_or_default()
+    }
+
+    /// Replaces an input's value by typing into it.
+    pub async fn set_value(&self, css: &str, value: &str) {
+        let el = self.wait_for(css).await;
+        el.clear()
+            .await
+            .unwrap_or_else(|e| panic!("cannot clear {css}: {e}"));
+        el.send_keys(value)
+            .await
+            .unwrap_or_else(|e| panic!("cannot type into {css}: {e}"));
     }
 
     /// Types like a person; `\n` presses Enter.

@@ -7,6 +7,7 @@
 //! (`cargo build -p chatpi-desktop`).
 
 mod driver;
+mod keychain;
 mod notifications;
 
 use std::time::Duration;

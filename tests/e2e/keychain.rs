@@ -1,0 +1,166 @@
+//! Accounts added through the window: a pasted token goes to the keychain
+//! (gnome-keyring over D-Bus) and nowhere else, survives a restart, and is
+//! deleted with the account; a token command's output is used, and a
+//! failing one is reported.
+
+use std::{path::Path, time::Duration};
+
+use chatpi_server::{demo, Secret, Store};
+use serde_json::{json, Value};
+
+use crate::driver::{app_log_path, App};
+
+const SERVICE: &str = "dev.chatpi.desktop";
+
+fn seed(data: &Path) -> Secret {
+    std::fs::create_dir_all(data).unwrap();
+    let store = Store::open(&data.join("chatpi.db")).unwrap();
+    demo::seed(&store).unwrap();
+    Secret::load_or_create(&data.join("chatpi.key")).unwrap()
+}
+
+fn stored_token(account: &str) -> keyring::Result<String> {
+    keyring::Entry::new(SERVICE, &format!("{account}:authorization-token"))?.get_password()
+}
+
+/// Every file under `dir` that contains `needle`.
+fn files_containing(dir: &Path, needle: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return found;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(files_containing(&path, needle));
+        } else if let Ok(bytes) = std::fs::read(&path) {
+            if bytes.windows(needle.len()).any(|w| w == needle.as_bytes()) {
+                found.push(path.display().to_string());
+            }
+        }
+    }
+    found
+}
+
+async fn fill_and_submit(app: &App, label: &str, source: &str, secret: &str) {
+    let form = "#account-dialog";
+    app.wait_for(&format!("{form} input[name=\"url\"]")).await;
+    for (name, value) in [
+        ("label", label),
+        ("url", &app.server_url()),
+        ("apiKey", "local"),
+    ] {
+        app.set_value(&format!("{form} input[name=\"{name}\"]"), value)
+            .await;
+    }
+    app.click(&format!(
+        "{form} input[name=\"source\"][value=\"{source}\"]"
+    ))
+    .await;
+    let field = if source == "command" {
+        "tokenCommand"
+    } else {
+        "authorizationToken"
+    };
+    app.set_value(&format!("{form} input[name=\"{field}\"]"), secret)
+        .await;
+    app.click(&format!("{form} .submit-btn")).await;
+}
+
+async fn account_id(app: &App, label: &str) -> String {
+    let state = app.invoke("app_state", json!({})).await;
+    let accounts = state["accounts"].as_array().cloned().unwrap_or_default();
+    let account = accounts.iter().find(|a| a["label"] == label);
+    account
+        .and_then(|a| a["id"].as_str())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+async fn wait_connected(app: &App, id: &str) {
+    for _ in 0..100 {
+        let state = app.invoke("app_state", json!({})).await;
+        let accounts = state["accounts"].as_array().cloned().unwrap_or_default();
+        let status = accounts
+            .iter()
+            .find(|a| a["id"] == id)
+            .map(|a| a["status"]["state"].clone());
+        if status == Some(Value::from("connected")) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("account {id} did not connect");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accounts_keep_their_tokens_in_the_keychain_only() {
+    let home = tempfile::tempdir().unwrap();
+    let secret = seed(&home.path().join("data/dev.chatpi.desktop"));
+    let app = App::launch(home.path()).await;
+    app.wait_texts("#account-rail .account[data-account-id]", |t| t.len() == 2)
+        .await;
+
+    // A failing token command is reported, and nothing is saved.
+    app.click("#add-account").await;
+    fill_and_submit(
+        &app,
+        "Broken",
+        "command",
+        "echo 'vault is sealed' >&2; exit 3",
+    )
+    .await;
+    app.wait_text("#account-dialog .error", |t| t.contains("vault is sealed"))
+        .await;
+
+    // A working one: its output is the token (kept where a password
+    // manager would keep it, outside the app's folders).
+    let vault = tempfile::tempdir().unwrap();
+    let carol = secret.mint("carol", Duration::from_secs(3600));
+    let carol_file = vault.path().join("carol.token");
+    std::fs::write(&carol_file, &carol).unwrap();
+    let command = format!("cat '{}'", carol_file.display());
+    fill_and_submit(&app, "Carol by command", "command", &command).await;
+    app.wait_texts("#account-rail .account[data-account-id]", |t| t.len() == 3)
+        .await;
+    app.wait_gone("#account-dialog .submit-btn").await;
+
+    // A pasted token goes to the keychain.
+    let dave = secret.mint("dave", Duration::from_secs(3600));
+    app.click("#add-account").await;
+    fill_and_submit(&app, "Dave", "paste", &dave).await;
+    app.wait_texts("#account-rail .account[data-account-id]", |t| t.len() == 4)
+        .await;
+    let id = account_id(&app, "Dave").await;
+    assert!(id.starts_with("acct-"), "no account named Dave");
+    assert_eq!(stored_token(&id).unwrap(), dave);
+    wait_connected(&app, &id).await;
+
+    // Restarted, still signed in.
+    app.close().await;
+    let app = App::launch(home.path()).await;
+    app.wait_texts("#account-rail .account[data-account-id]", |t| t.len() == 4)
+        .await;
+    wait_connected(&app, &id).await;
+
+    // No token in the app's folders or its log.
+    for token in [&dave, &carol] {
+        let leaks = files_containing(home.path(), token);
+        let leaks: Vec<_> = leaks
+            .into_iter()
+            .filter(|p| !p.ends_with("server-port"))
+            .collect();
+        assert!(leaks.is_empty(), "a token was written to {leaks:?}");
+    }
+    assert!(
+        std::fs::metadata(app_log_path(home.path())).is_ok(),
+        "the app's log was not captured"
+    );
+
+    // Removed, and the keychain entry with it.
+    app.invoke("remove_account", json!({ "account": id })).await;
+    app.wait_texts("#account-rail .account[data-account-id]", |t| t.len() == 3)
+        .await;
+    assert!(matches!(stored_token(&id), Err(keyring::Error::NoEntry)));
+    app.close().await;
+}
