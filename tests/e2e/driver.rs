@@ -48,6 +48,11 @@ fn free_port() -> u16 {
 impl App {
     /// Launches the app with its data, config and cache under `home`.
     pub async fn launch(home: &Path) -> Self {
+        Self::launch_with(home, &[]).await
+    }
+
+    /// As [`App::launch`], with extra environment for the app.
+    pub async fn launch_with(home: &Path, env: &[(&str, String)]) -> Self {
         let runtime = home.join("runtime");
         std::fs::create_dir_all(&runtime).unwrap();
         #[cfg(unix)]
@@ -75,6 +80,7 @@ impl App {
             .env("XDG_RUNTIME_DIR", &runtime)
             .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
             .env("CHATPI_EMBEDDED_ADDR", format!("127.0.0.1:{server_port}"))
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .stdout(Stdio::null())
             .stderr(Stdio::from(app_log(home)))
             .spawn()

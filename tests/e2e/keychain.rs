@@ -164,3 +164,84 @@ async fn accounts_keep_their_tokens_in_the_keychain_only() {
     assert!(matches!(stored_token(&id), Err(keyring::Error::NoEntry)));
     app.close().await;
 }
+
+/// A private session bus, with or without a Secret Service on it.
+struct Bus {
+    daemons: Vec<std::process::Child>,
+    address: String,
+}
+
+impl Bus {
+    fn start(keyring_home: Option<&Path>) -> Self {
+        use std::io::BufRead;
+        let mut bus = std::process::Command::new("dbus-daemon")
+            .args(["--session", "--nofork", "--print-address=1"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("cannot start dbus-daemon");
+        let mut line = String::new();
+        let stdout = bus.stdout.take().expect("piped");
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .unwrap();
+        let address = line.trim().to_owned();
+        let mut daemons = vec![bus];
+        if let Some(home) = keyring_home {
+            // A Secret Service whose keyring is never unlocked.
+            let keyring = std::process::Command::new("gnome-keyring-daemon")
+                .args(["--start", "--foreground", "--components=secrets"])
+                .env("DBUS_SESSION_BUS_ADDRESS", &address)
+                .env("XDG_DATA_HOME", home)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("cannot start gnome-keyring-daemon");
+            daemons.push(keyring);
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        Self { daemons, address }
+    }
+}
+
+impl Drop for Bus {
+    fn drop(&mut self) {
+        for d in &mut self.daemons {
+            let _ = d.kill();
+            let _ = d.wait();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_or_locked_keychain_is_named_in_time() {
+    for locked in [false, true] {
+        let home = tempfile::tempdir().unwrap();
+        let config = home.path().join("config/dev.chatpi.desktop");
+        std::fs::create_dir_all(&config).unwrap();
+        let accounts = json!({ "accounts": [{
+            "id": "acct-work", "label": "Work",
+            "source": { "kind": "remote", "url": "ws://127.0.0.1:9", "apiKey": "k", "userKey": "me" },
+        }]});
+        std::fs::write(config.join("accounts.json"), accounts.to_string()).unwrap();
+        let keyring_home = home.path().join("keyring");
+        let bus = Bus::start(locked.then_some(keyring_home.as_path()));
+        let app = App::launch_with(
+            home.path(),
+            &[("DBUS_SESSION_BUS_ADDRESS", bus.address.clone())],
+        )
+        .await;
+        app.wait_for("#account-rail .account[data-account-id=\"acct-work\"]")
+            .await;
+        let shown = std::time::Instant::now();
+        let text = app
+            .wait_text("#status", |t| t.to_lowercase().contains("keychain"))
+            .await;
+        assert!(
+            shown.elapsed() <= Duration::from_secs(8),
+            "locked={locked}: the keychain error took {:?}: {text}",
+            shown.elapsed()
+        );
+        app.close().await;
+    }
+}
