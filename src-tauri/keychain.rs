@@ -98,15 +98,27 @@ mod tests {
     async fn no_secret_service_is_a_clear_error_within_the_bound() {
         // No bus at this address, so no Secret Service: the answer must be
         // an error that says so, on time, and never a secret from elsewhere.
-        std::env::set_var("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/chatpi-no-bus");
+        std::env::set_var(
+            "DBUS_SESSION_BUS_ADDRESS",
+            "unix:path=/nonexistent/chatpi-no-bus",
+        );
         let started = std::time::Instant::now();
         let err = get("nobody", Secret::AuthorizationToken).await.unwrap_err();
-        assert!(started.elapsed() <= TIMEOUT + Duration::from_secs(1), "{:?}", started.elapsed());
         assert!(
-            matches!(err, KeychainError::Unavailable(_) | KeychainError::Refused(_)),
+            started.elapsed() <= TIMEOUT + Duration::from_secs(1),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(
+            matches!(
+                err,
+                KeychainError::Unavailable(_) | KeychainError::Refused(_)
+            ),
             "unexpected: {err:?}"
         );
-        let err = set("nobody", Secret::AuthorizationToken, "x").await.unwrap_err();
+        let err = set("nobody", Secret::AuthorizationToken, "x")
+            .await
+            .unwrap_err();
         assert!(!matches!(err, KeychainError::Missing), "{err:?}");
     }
 }

@@ -100,12 +100,24 @@ impl App {
         let mut caps = serde_json::Map::new();
         let app = env!("CARGO_BIN_EXE_chatpi-desktop");
         caps.insert("tauri:options".into(), json!({ "application": app }));
-        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-        let client = ClientBuilder::new(connector)
-            .capabilities(caps)
-            .connect(&url)
-            .await
-            .expect("cannot open a WebDriver session on the app");
+        // tauri-driver may accept before WebKitWebDriver is up: retry.
+        let mut attempt = 0;
+        let client = loop {
+            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            match ClientBuilder::new(connector)
+                .capabilities(caps.clone())
+                .connect(&url)
+                .await
+            {
+                Ok(client) => break client,
+                Err(e) if attempt < 10 => {
+                    attempt += 1;
+                    eprintln!("WebDriver session not ready ({e}); retrying");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                Err(e) => panic!("cannot open a WebDriver session on the app: {e:?}"),
+            }
+        };
         Self {
             client,
             driver,
