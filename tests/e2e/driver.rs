@@ -73,7 +73,10 @@ impl App {
         let driver_port = free_port();
         let tauri_driver = std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into());
         let driver = Command::new(&tauri_driver)
+            // Each app gets its own WebKitWebDriver: a shared default port
+            // would hand a new test the session of an earlier one.
             .args(["--port", &driver_port.to_string()])
+            .args(["--native-port", &free_port().to_string()])
             .env("XDG_DATA_HOME", home.join("data"))
             .env("XDG_CONFIG_HOME", home.join("config"))
             .env("XDG_CACHE_HOME", home.join("cache"))
