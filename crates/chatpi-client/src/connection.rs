@@ -15,14 +15,16 @@ use tokio::{
 };
 
 use crate::{
+    core::{OutboxEntry, OutboxState},
     core::{
         PresenceState, DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_MAX_FRAME_BYTES, DEFAULT_PUSH_TIMEOUT,
     },
-    driver::{Command, Driver, Settings, Snapshot},
+    driver::{Command, Driver, Parts, Settings, Snapshot, AUTH_RETRY},
     endpoint::Endpoint,
     event::{ChannelStatus, ConnectionState, Events},
     history,
     model::HistoryQuery,
+    outbox::{MemoryOutbox, OutboxEvent, OutboxEvents, OutboxStore},
     rest::{HistoryPage, Rest},
     token::TokenProvider,
     ChatList, Error, Message, OutgoingMessage, Reaction, Result,
@@ -43,9 +45,18 @@ pub struct ConnectionConfig {
     pub history: Option<HistoryQuery>,
     /// Typing stops by itself this long after the last `start_typing`.
     pub typing_timeout: Duration,
+    /// A heartbeat unanswered when the next is due drops the link, so a
+    /// silent link is noticed within two intervals.
     pub heartbeat_interval: Duration,
     pub push_timeout: Duration,
+    /// Larger frames from the server are dropped (and logged).
     pub max_frame_bytes: usize,
+    /// After the server refuses the token, the next attempt waits this long
+    /// (10 s by default: at most 6 attempts a minute).
+    pub auth_retry_interval: Duration,
+    /// Where [`Connection::queue_message`] keeps messages until the server
+    /// has them; in memory when `None`.
+    pub outbox: Option<Arc<dyn OutboxStore>>,
 }
 
 impl ConnectionConfig {
@@ -64,6 +75,8 @@ impl ConnectionConfig {
             heartbeat_interval: DEFAULT_HEARTBEAT_INTERVAL,
             push_timeout: DEFAULT_PUSH_TIMEOUT,
             max_frame_bytes: DEFAULT_MAX_FRAME_BYTES,
+            auth_retry_interval: AUTH_RETRY,
+            outbox: None,
         }
     }
 
@@ -91,6 +104,23 @@ impl ConnectionConfig {
         self.push_timeout = timeout;
         self
     }
+
+    pub fn max_frame_bytes(mut self, max: usize) -> Self {
+        self.max_frame_bytes = max;
+        self
+    }
+
+    pub fn auth_retry_interval(mut self, interval: Duration) -> Self {
+        self.auth_retry_interval = interval;
+        self
+    }
+
+    /// Keeps queued messages in `store`: they survive a restart and are
+    /// sent by the next connection made with the same store.
+    pub fn outbox(mut self, store: impl OutboxStore) -> Self {
+        self.outbox = Some(Arc::new(store));
+        self
+    }
 }
 
 /// A channel's state and presence, as last seen.
@@ -116,6 +146,11 @@ struct Inner {
     tokens: Arc<dyn TokenProvider>,
     api_key: String,
     push_timeout: Duration,
+    store: Arc<dyn OutboxStore>,
+    /// The next outbox `seq`; locked across the store write and the
+    /// command, so queue order is store order.
+    next_seq: Mutex<u64>,
+    outbox_events: Mutex<Option<mpsc::UnboundedReceiver<OutboxEvent>>>,
     task: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -141,13 +176,22 @@ impl std::fmt::Debug for Connection {
 
 impl Connection {
     /// Starts connecting in the background (on the current tokio runtime)
-    /// and joins `config.channel_ids`. Fails only on a malformed URL; every
-    /// later fault is an event, and the connection keeps retrying.
+    /// and joins `config.channel_ids`. Fails only on a malformed URL or an
+    /// outbox store that cannot be read; every later fault is an event, and
+    /// the connection keeps retrying. Messages pending in the outbox store
+    /// are sent once their channels have joined.
     pub fn connect(config: ConnectionConfig) -> Result<(Self, Events)> {
         let endpoint = Endpoint::parse(&config.url)?;
         let rest = Rest::new(endpoint.clone())?;
+        let store = config
+            .outbox
+            .clone()
+            .unwrap_or_else(|| Arc::new(MemoryOutbox::new()));
+        let loaded = store.load()?;
+        let next_seq = loaded.iter().map(|e| e.seq + 1).max().unwrap_or(1);
         let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
         let (event_tx, event_rx) = mpsc::unbounded_channel();
+        let (outbox_tx, outbox_rx) = mpsc::unbounded_channel();
         let snapshot = Arc::new(RwLock::new(Snapshot::default()));
         let settings = Settings {
             api_key: config.api_key.clone(),
@@ -155,15 +199,20 @@ impl Connection {
             push_timeout: config.push_timeout,
             typing_timeout: config.typing_timeout,
             max_frame_bytes: config.max_frame_bytes,
+            auth_retry: config.auth_retry_interval,
         };
-        let driver = Driver::new(
+        let parts = Parts {
             endpoint,
-            config.tokens.clone(),
-            settings,
-            cmd_rx,
-            event_tx,
-            snapshot.clone(),
-        );
+            tokens: config.tokens.clone(),
+            rest: rest.clone(),
+            cmds: cmd_rx,
+            events: event_tx,
+            outbox_events: outbox_tx,
+            snapshot: snapshot.clone(),
+            store: store.clone(),
+            loaded,
+        };
+        let driver = Driver::new(parts, settings);
         let task = tokio::spawn(driver.run());
         let connection = Self {
             inner: Arc::new(Inner {
@@ -173,6 +222,9 @@ impl Connection {
                 tokens: config.tokens,
                 api_key: config.api_key,
                 push_timeout: config.push_timeout,
+                store,
+                next_seq: Mutex::new(next_seq),
+                outbox_events: Mutex::new(Some(outbox_rx)),
                 task: Mutex::new(Some(task)),
             }),
         };
@@ -266,6 +318,62 @@ impl Connection {
             done,
         })
         .await
+    }
+
+    /// Queues a message in the outbox and returns its client id at once.
+    /// It is recorded in the outbox store before anything is pushed, sent
+    /// when the channel is joined (held while offline, across reconnects
+    /// and, with a persistent store, restarts), and stored by the server
+    /// exactly once: an unanswered push is looked for in the channel's
+    /// history before it is sent again. Its progress arrives on
+    /// [`Connection::outbox_events`]; the stored message also arrives, once,
+    /// as an [`crate::Event::Message`].
+    pub fn queue_message(&self, channel: &str, message: OutgoingMessage) -> Result<String> {
+        if self.inner.cmds.is_closed() {
+            return Err(Error::Closed);
+        }
+        let client_id = uuid::Uuid::new_v4().to_string();
+        let mut next_seq = self.inner.next_seq.lock().map_err(|_| Error::Closed)?;
+        let entry = OutboxEntry {
+            seq: *next_seq,
+            client_id: client_id.clone(),
+            channel: channel.to_owned(),
+            message,
+            state: OutboxState::Pending,
+            check_after: None,
+        };
+        self.inner.store.put(&entry)?;
+        *next_seq += 1;
+        // Once stored, the entry is sent by this connection or the next
+        // one made with the same store.
+        self.command(Command::Queue { entry })?;
+        Ok(client_id)
+    }
+
+    /// Sends a failed queued message again.
+    pub async fn retry_message(&self, client_id: &str) -> Result<()> {
+        let client_id = client_id.to_owned();
+        self.ask(|done| Command::Retry { client_id, done }).await
+    }
+
+    /// Drops a queued message, whatever its state. One already pushed may
+    /// still be stored; it then arrives as an ordinary message.
+    pub async fn discard_message(&self, client_id: &str) -> Result<()> {
+        let client_id = client_id.to_owned();
+        self.ask(|done| Command::Discard { client_id, done }).await
+    }
+
+    /// The queued messages not yet stored (pending or failed), in order, as
+    /// the outbox store has them.
+    pub fn queued_messages(&self) -> Result<Vec<OutboxEntry>> {
+        Ok(self.inner.store.load()?)
+    }
+
+    /// The stream of outbox events. It can be taken once; later calls
+    /// return `None`. Events queue from connect on, so none is missed.
+    pub fn outbox_events(&self) -> Option<OutboxEvents> {
+        let rx = self.inner.outbox_events.lock().ok()?.take()?;
+        Some(OutboxEvents { rx })
     }
 
     /// Reacts to a message (`LAUGH`, `CRY`, `SMILE`, `LOVE`, `UNHAPPY`, ...).

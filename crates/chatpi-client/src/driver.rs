@@ -16,21 +16,26 @@ use std::{
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
+use time::PrimitiveDateTime;
 use tokio::{
     sync::{mpsc, oneshot},
+    task::JoinSet,
     time::Instant,
 };
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 use crate::{
     core::{
-        encode, Backoff, Channel, ChannelEvent, ChannelState, Frame, Heartbeat, Link, Presence,
-        PresenceState, PresenceUpdate, PushOutcome, Refs, Schedule,
+        encode, Backoff, Channel, ChannelEvent, ChannelState, Frame, Heartbeat, Link, OutboxEntry,
+        OutboxQueue, Presence, PresenceState, PresenceUpdate, PushOutcome, Refs, Schedule,
+        Timeline,
     },
     endpoint::Endpoint,
     event::{ChannelStatus, ConnectionState, Event},
+    outbox::{OutboxEvent, OutboxStore},
+    rest::Rest,
     token::TokenProvider,
-    transport::{self, WsStream},
+    transport::{self, Opened, WsStream},
     ConnectError, Message, Result,
 };
 
@@ -47,6 +52,8 @@ pub(crate) struct Settings {
     pub push_timeout: Duration,
     pub typing_timeout: Duration,
     pub max_frame_bytes: usize,
+    /// How long a refused token waits before the next attempt.
+    pub auth_retry: Duration,
 }
 
 pub(crate) enum Command {
@@ -85,6 +92,18 @@ pub(crate) enum Command {
         channel: String,
         on: bool,
     },
+    /// A message recorded in the outbox store, to be sent.
+    Queue {
+        entry: OutboxEntry,
+    },
+    Retry {
+        client_id: String,
+        done: oneshot::Sender<Result<()>>,
+    },
+    Discard {
+        client_id: String,
+        done: oneshot::Sender<Result<()>>,
+    },
     Disconnect,
 }
 
@@ -110,6 +129,10 @@ enum Waiter {
     Message {
         client_id: String,
     },
+    /// A push of an outbox message.
+    Outbox {
+        client_id: String,
+    },
 }
 
 struct Slot {
@@ -119,6 +142,37 @@ struct Slot {
     join_waiters: Vec<oneshot::Sender<Result<Value>>>,
     leave_waiter: Option<oneshot::Sender<Result<()>>>,
     typing_until: Option<Instant>,
+    /// What this channel has shown; rejoins backfill from it.
+    timeline: Timeline,
+    /// Whether a join ever succeeded: later joins are rejoins.
+    joined_once: bool,
+    /// Counts joins, so a backfill of an earlier one is ignored.
+    generation: u64,
+    /// A backfill or outbox check is being read: live messages wait.
+    syncing: bool,
+    /// Live messages that came while the channel was not joined or syncing.
+    held: Vec<Message>,
+    /// The `after` the current rejoin's query asked for.
+    backfill_after: Option<String>,
+}
+
+/// What a backfill read is for.
+pub(crate) enum FetchKind {
+    /// A rejoin's page came back full: the REST read is the older part of
+    /// the window, and `page` the join's answer.
+    Backfill { page: Vec<Message> },
+    /// The first join of a channel with unconfirmed sends: look for them.
+    Check,
+}
+
+/// A history read done by a background task, for one join of one channel.
+pub(crate) struct Fetched {
+    topic: String,
+    generation: u64,
+    kind: FetchKind,
+    tries: u32,
+    query: crate::HistoryQuery,
+    result: Result<Vec<Message>>,
 }
 
 /// A `message:new` waiting for its ack and its own echo.
@@ -130,7 +184,7 @@ struct PendingSend {
     echo_deadline: Option<Instant>,
 }
 
-type Connecting = Pin<Box<dyn Future<Output = Result<WsStream, ConnectError>> + Send>>;
+type Connecting = Pin<Box<dyn Future<Output = Result<Opened, ConnectError>> + Send>>;
 
 pub(crate) struct Driver {
     endpoint: Endpoint,
@@ -147,6 +201,31 @@ pub(crate) struct Driver {
     sends: HashMap<String, PendingSend>,
     out: Vec<Frame>,
     link: Link,
+    rest: Rest,
+    outbox: OutboxQueue,
+    store: Arc<dyn OutboxStore>,
+    outbox_events: mpsc::UnboundedSender<OutboxEvent>,
+    /// History reads in flight; dropped (aborted) with the driver.
+    fetches: JoinSet<Fetched>,
+    /// Channels whose outbox push went unanswered on a live link.
+    resync: HashSet<String>,
+    /// The server's clock when the socket opened, and when that was here.
+    server_clock: Option<(PrimitiveDateTime, Instant)>,
+    faults: faults::Faults,
+}
+
+/// What the driver is given besides its tunables.
+pub(crate) struct Parts {
+    pub endpoint: Endpoint,
+    pub tokens: Arc<dyn TokenProvider>,
+    pub rest: Rest,
+    pub cmds: mpsc::UnboundedReceiver<Command>,
+    pub events: mpsc::UnboundedSender<Event>,
+    pub outbox_events: mpsc::UnboundedSender<OutboxEvent>,
+    pub snapshot: Arc<RwLock<Snapshot>>,
+    pub store: Arc<dyn OutboxStore>,
+    /// What the store held at connect, in order.
+    pub loaded: Vec<OutboxEntry>,
 }
 
 fn now() -> std::time::Instant {
@@ -158,22 +237,15 @@ fn far_future() -> Instant {
 }
 
 impl Driver {
-    pub(crate) fn new(
-        endpoint: Endpoint,
-        tokens: Arc<dyn TokenProvider>,
-        settings: Settings,
-        cmds: mpsc::UnboundedReceiver<Command>,
-        events: mpsc::UnboundedSender<Event>,
-        snapshot: Arc<RwLock<Snapshot>>,
-    ) -> Self {
+    pub(crate) fn new(parts: Parts, settings: Settings) -> Self {
         let heartbeat = Heartbeat::new(settings.heartbeat_interval, now());
-        Self {
-            endpoint,
-            tokens,
+        let mut driver = Self {
+            endpoint: parts.endpoint,
+            tokens: parts.tokens,
             settings,
-            cmds,
-            events,
-            snapshot,
+            cmds: parts.cmds,
+            events: parts.events,
+            snapshot: parts.snapshot,
             refs: Refs::new(),
             heartbeat,
             backoff: Backoff::new(Schedule::Reconnect),
@@ -182,7 +254,17 @@ impl Driver {
             sends: HashMap::new(),
             out: Vec::new(),
             link: Link::Down,
-        }
+            rest: parts.rest,
+            outbox: OutboxQueue::new(),
+            store: parts.store,
+            outbox_events: parts.outbox_events,
+            fetches: JoinSet::new(),
+            resync: HashSet::new(),
+            server_clock: None,
+            faults: faults::Faults::default(),
+        };
+        driver.load_outbox(parts.loaded);
+        driver
     }
 
     pub(crate) async fn run(mut self) {
@@ -212,17 +294,21 @@ impl Driver {
                 result = async { connecting.as_mut().expect("guarded").await }, if connecting.is_some() => {
                     connecting = None;
                     match result {
-                        Ok(stream) => {
-                            ws = Some(stream);
-                            self.on_open();
+                        Ok(opened) => {
+                            ws = Some(opened.ws);
+                            self.on_open(opened.server_date);
                         }
                         Err(error) => reconnect_at = Some(self.on_connect_failed(error)),
                     }
                 }
+                Some(done) = self.fetches.join_next(), if !self.fetches.is_empty() => match done {
+                    Ok(fetched) => self.on_fetched(fetched),
+                    Err(error) => tracing::error!(%error, "a history read panicked"),
+                },
                 msg = async { ws.as_mut().expect("guarded").next().await }, if ws.is_some() => match msg {
                     Some(Ok(WsMessage::Text(text))) => self.on_text(text.as_str()),
                     Some(Ok(WsMessage::Binary(_))) => {
-                        tracing::warn!("binary frame dropped: serializer 2.0.0 is text only");
+                        faults::fault!(self.faults, "?", "binary frame");
                     }
                     Some(Ok(WsMessage::Close(_))) | None => lost = Some("closed by the server".into()),
                     Some(Ok(_)) => {}
@@ -233,6 +319,9 @@ impl Driver {
                         lost = Some("no heartbeat reply: the link is dead".into());
                     }
                 }
+            }
+            for topic in std::mem::take(&mut self.resync) {
+                self.resync_channel(&topic);
             }
             if let Some(stream) = ws.as_mut() {
                 if lost.is_none() && !self.out.is_empty() {
@@ -280,7 +369,9 @@ impl Driver {
             }
             ws.flush().await
         };
-        match tokio::time::timeout(WRITE_TIMEOUT, write).await {
+        // A write that blocks this long is a dead link too.
+        let limit = WRITE_TIMEOUT.min(self.settings.heartbeat_interval);
+        match tokio::time::timeout(limit, write).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(e.to_string()),
             Err(_) => Err("write timed out".into()),
@@ -360,6 +451,12 @@ impl Driver {
             .chain(echoes)
             .min()
     }
+
+    fn emit_outbox(&self, event: OutboxEvent) {
+        let _ = self.outbox_events.send(event);
+    }
 }
 
+mod durable;
+mod faults;
 mod handlers;

@@ -68,6 +68,8 @@ pub enum Error {
     HttpStatus { url: String, status: u16 },
     #[error("malformed timestamp {0:?}: expected naive ISO-8601 like 2026-12-03T14:56:01")]
     Timestamp(String),
+    #[error(transparent)]
+    Outbox(#[from] crate::outbox::OutboxError),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -89,13 +89,16 @@ pub struct ChatList {
     pub detail: Vec<ChatDetail>,
 }
 
-/// A message to send.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// A message to send. It serializes, so an outbox store can keep it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct OutgoingMessage {
     pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply_target_id: Option<String>,
     /// Extra details; the client id is added under [`CLIENT_ID_KEY`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_details: Option<Map<String, Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub files: Option<Value>,
 }
 

@@ -4,6 +4,7 @@
 
 use std::sync::{Arc, OnceLock};
 
+use time::{format_description::FormatItem, macros::format_description, PrimitiveDateTime};
 use tokio::net::TcpStream;
 use tokio_tungstenite::{
     tungstenite::{self, protocol::WebSocketConfig},
@@ -42,12 +43,19 @@ pub(crate) fn tls_config() -> Result<Arc<rustls::ClientConfig>, ConnectError> {
         .clone()
 }
 
+/// An open socket and the server's clock at the upgrade (its `Date`
+/// header), if it sent one.
+pub(crate) struct Opened {
+    pub ws: WsStream,
+    pub server_date: Option<PrimitiveDateTime>,
+}
+
 /// Connects and completes the upgrade.
 pub(crate) async fn connect(
     endpoint: &Endpoint,
     credentials: &Credentials,
     max_frame_bytes: usize,
-) -> Result<WsStream, ConnectError> {
+) -> Result<Opened, ConnectError> {
     let url = endpoint.socket_url(
         &credentials.authorization_token,
         credentials.user_token.as_deref(),
@@ -71,9 +79,25 @@ pub(crate) async fn connect(
     )
     .await
     {
-        Ok((ws, _response)) => Ok(ws),
+        Ok((ws, response)) => {
+            let server_date = response
+                .headers()
+                .get("date")
+                .and_then(|v| v.to_str().ok())
+                .and_then(parse_http_date);
+            Ok(Opened { ws, server_date })
+        }
         Err(e) => Err(classify(e)),
     }
+}
+
+const HTTP_DATE: &[FormatItem<'static>] = format_description!(
+    "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+);
+
+/// Reads an HTTP `Date` (IMF-fixdate, always UTC) as a naive UTC time.
+pub(crate) fn parse_http_date(text: &str) -> Option<PrimitiveDateTime> {
+    PrimitiveDateTime::parse(text.trim(), HTTP_DATE).ok()
 }
 
 fn classify(e: tungstenite::Error) -> ConnectError {
@@ -86,5 +110,17 @@ fn classify(e: tungstenite::Error) -> ConnectError {
         // URL errors could echo the query string, which holds the token.
         E::Url(_) => ConnectError::Protocol("invalid socket URL".into()),
         other => ConnectError::Protocol(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_an_http_date() {
+        let t = parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
+        assert_eq!(crate::history::format_timestamp(t), "1994-11-06T08:49:37");
+        assert_eq!(parse_http_date("yesterday"), None);
     }
 }

@@ -3,11 +3,13 @@
 
 use std::time::Duration;
 
+use std::collections::HashSet;
+
 use chatpi_client::{
     ChannelStatus, ConnectError, Connection, ConnectionConfig, ConnectionState, Credentials, Error,
-    Event, Events, HistoryQuery, OutgoingMessage,
+    Event, Events, HistoryQuery, MemoryOutbox, Message, OutboxEvent, OutboxEvents, OutgoingMessage,
 };
-use chatpi_server::{NewMessage, Server, ServerConfig};
+use chatpi_server::{NewMessage, Server, ServerConfig, Store};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -47,15 +49,29 @@ impl Fixture {
 
     /// Stops the server and starts it again on the same port and database.
     async fn restart(&mut self) {
+        let addr = self.stop().await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        self.start_at(addr).await;
+    }
+
+    /// Stops the server; returns where it listened.
+    async fn stop(&mut self) -> std::net::SocketAddr {
         let server = self.server.take().expect("running");
         let addr = server.local_addr();
         server.shutdown().await;
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        addr
+    }
+
+    async fn start_at(&mut self, addr: std::net::SocketAddr) {
         let config = ServerConfig {
             addr,
-            ..ServerConfig::new(self.dir.path().join("chat.db"))
+            ..ServerConfig::new(self.db())
         };
         self.server = Some(Server::start(config).await.unwrap());
+    }
+
+    fn db(&self) -> std::path::PathBuf {
+        self.dir.path().join("chat.db")
     }
 
     fn srv(&self) -> &Server {
@@ -457,4 +473,153 @@ async fn the_chat_list_comes_over_rest() {
     assert_eq!(list.chats[0].id, chat);
     assert_eq!(list.chats[0].members.len(), 2);
     assert_eq!(list.detail[0].unread_messages, 0);
+}
+
+/// The next `n` messages of `channel` shown on `events`.
+async fn messages(events: &mut Events, channel: &str, n: usize) -> Vec<Message> {
+    let mut got = Vec::new();
+    while got.len() < n {
+        let message = until(events, |e| match e {
+            Event::Message {
+                channel: c,
+                message,
+            } if c == channel => Some(message.clone()),
+            _ => None,
+        })
+        .await;
+        got.push(message);
+    }
+    got
+}
+
+/// Asserts that no message of `channel` shows up for a while.
+async fn no_more_messages(events: &mut Events, channel: &str) {
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    while let Some(e) = events.try_recv() {
+        if let Event::Message {
+            channel: c,
+            message,
+        } = e
+        {
+            assert_ne!(c, channel, "an extra message was shown: {message:?}");
+        }
+    }
+}
+
+fn ids(messages: &[Message]) -> Vec<String> {
+    messages.iter().map(|m| m.id.clone()).collect()
+}
+
+#[tokio::test]
+async fn a_rejoin_backfills_what_was_missed_once_and_in_order() {
+    let mut fx = Fixture::start().await;
+    let chat = fx.chat(&["alice", "bob"]);
+    let (_alice, mut events) = fx.connect("alice", &[&chat]);
+    let (bob, mut bob_events) = fx.connect("bob", &[&chat]);
+    joined(&mut events, &chat).await;
+    joined(&mut bob_events, &chat).await;
+    for i in 0..3 {
+        let text = OutgoingMessage::text(format!("live {i}"));
+        bob.send_message(&chat, text).await.unwrap();
+    }
+    let live = messages(&mut events, &chat, 3).await;
+
+    // While the server is down, 120 messages are stored (3 a second, more
+    // than two pages): alice's rejoin must page back through all of them.
+    let addr = fx.stop().await;
+    let store = Store::open(&fx.db()).unwrap();
+    let base = chatpi_server::now_naive() + time::Duration::SECOND;
+    let mut missed = Vec::new();
+    for i in 0..120 {
+        let at = base + time::Duration::seconds(i / 3);
+        let new = NewMessage {
+            text: format!("missed {i}"),
+            ..Default::default()
+        };
+        let stored = store
+            .insert_message_at(&chat, "bob", new, &chatpi_server::format_naive(at))
+            .unwrap();
+        missed.push(stored.id);
+    }
+    fx.start_at(addr).await;
+
+    let backfilled = messages(&mut events, &chat, 120).await;
+    assert_eq!(ids(&backfilled), missed, "every missed message, in order");
+    let shown: HashSet<String> = ids(&live).into_iter().chain(missed).collect();
+    assert_eq!(shown.len(), 123);
+    no_more_messages(&mut events, &chat).await;
+}
+
+/// The outbox events of `conn` until `n` messages are sent.
+async fn sent(outbox: &mut OutboxEvents, n: usize) -> Vec<Message> {
+    let mut out = Vec::new();
+    tokio::time::timeout(Duration::from_secs(20), async {
+        while out.len() < n {
+            match outbox.recv().await.expect("outbox events ended") {
+                OutboxEvent::Sent { message, .. } => out.push(message),
+                OutboxEvent::Failed { reason, .. } => panic!("a queued message failed: {reason}"),
+                _ => {}
+            }
+        }
+    })
+    .await
+    .expect("timed out waiting for queued messages to be sent");
+    out
+}
+
+#[tokio::test]
+async fn queued_messages_wait_out_a_server_restart_and_are_stored_once() {
+    let mut fx = Fixture::start().await;
+    let chat = fx.chat(&["alice"]);
+    let store = MemoryOutbox::new();
+    let config = fx
+        .config("alice")
+        .channels([chat.as_str()])
+        .outbox(store.clone());
+    let (alice, mut events) = Connection::connect(config).unwrap();
+    let mut outbox = alice.outbox_events().unwrap();
+    assert!(alice.outbox_events().is_none(), "taken once");
+    joined(&mut events, &chat).await;
+
+    let first = alice
+        .queue_message(&chat, OutgoingMessage::text("online"))
+        .unwrap();
+    let stored = sent(&mut outbox, 1).await;
+    assert_eq!(stored[0].client_id(), Some(first.as_str()));
+
+    let addr = fx.stop().await;
+    let mut queued = Vec::new();
+    for i in 0..20 {
+        let text = OutgoingMessage::text(format!("offline {i}"));
+        queued.push(alice.queue_message(&chat, text).unwrap());
+    }
+    assert_eq!(store.load_count(), 20, "recorded before anything is pushed");
+    fx.start_at(addr).await;
+
+    let stored = sent(&mut outbox, 20).await;
+    let got: Vec<&str> = stored.iter().filter_map(|m| m.client_id()).collect();
+    assert_eq!(got, queued, "sent in order");
+    assert_eq!(store.load_count(), 0, "the outbox is empty");
+    let all = fx.srv().store().all_messages(&chat).unwrap();
+    let texts: Vec<String> = all.iter().map(|m| m.text.clone()).collect();
+    let mut want = vec!["online".to_owned()];
+    want.extend((0..20).map(|i| format!("offline {i}")));
+    assert_eq!(texts, want, "each stored once, in order");
+
+    // Each echo is shown once.
+    let shown = messages(&mut events, &chat, 21).await;
+    let all: Vec<String> = all.into_iter().map(|m| m.id).collect();
+    assert_eq!(ids(&shown), all);
+    no_more_messages(&mut events, &chat).await;
+}
+
+trait LoadCount {
+    fn load_count(&self) -> usize;
+}
+
+impl LoadCount for MemoryOutbox {
+    fn load_count(&self) -> usize {
+        use chatpi_client::OutboxStore;
+        self.load().unwrap().len()
+    }
 }

@@ -4,14 +4,19 @@
 //! speaks it (see `PROTOCOL.md`). Time comes in as explicit `now: Instant`
 //! arguments, so the driver can run it under `tokio::time::pause`.
 
+pub mod backfill;
 pub mod backoff;
 pub mod channel;
 pub mod frame;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod heartbeat;
+pub mod outbox;
 pub mod presence;
 pub mod push;
 pub mod refs;
 
+pub use backfill::{older_window, splice, SeenSet, Timeline, SEEN_CAPACITY};
 pub use backoff::{reconnect_after, rejoin_after, Backoff, Schedule};
 pub use channel::{
     Channel, ChannelError, ChannelEvent, ChannelState, Leave, Link, PushOutcome, Refused, Tick,
@@ -19,6 +24,7 @@ pub use channel::{
 };
 pub use frame::{decode, decode_with_limit, encode, Frame, FrameError, DEFAULT_MAX_FRAME_BYTES};
 pub use heartbeat::{Heartbeat, HeartbeatAction, DEFAULT_HEARTBEAT_INTERVAL};
+pub use outbox::{OutboxEntry, OutboxQueue, OutboxState, Phase, RetryError, MAX_CRASHES};
 pub use presence::{
     parse_diff, parse_state, sync_diff, sync_state, Changes, DiffPayload, Meta, Presence,
     PresenceDiff, PresenceEntry, PresenceError, PresenceJoin, PresenceLeave, PresenceState,

@@ -5,11 +5,12 @@ use serde_json::{json, Value};
 use tokio::{sync::oneshot, time::Instant};
 
 use super::{
+    faults::{fault, frame_fault, topic_hint},
     now, ChannelEvent, ChannelState, Command, ConnectionState, Driver, Event, Link, PendingSend,
-    Presence, PresenceUpdate, PushOutcome, Slot, Waiter, WsStream, AUTH_RETRY,
+    Presence, PresenceUpdate, PushOutcome, Slot, Waiter, WsStream,
 };
 use crate::{
-    core::{Channel, Frame, HeartbeatAction},
+    core::{Channel, Frame, HeartbeatAction, Timeline},
     ConnectError, Error, Message, Reaction, Result,
 };
 
@@ -80,6 +81,13 @@ impl Driver {
                     self.watched.remove(&channel);
                 }
             }
+            Command::Queue { entry } => self.on_queue(entry),
+            Command::Retry { client_id, done } => {
+                let _ = done.send(self.retry_queued(&client_id));
+            }
+            Command::Discard { client_id, done } => {
+                let _ = done.send(self.discard_queued(&client_id));
+            }
             Command::Disconnect => {}
         }
     }
@@ -95,12 +103,21 @@ impl Driver {
             join_waiters: Vec::new(),
             leave_waiter: None,
             typing_until: None,
+            timeline: Timeline::new(),
+            joined_once: false,
+            generation: 0,
+            syncing: false,
+            held: Vec::new(),
+            backfill_after: None,
         });
         if *slot.channel.state() == ChannelState::Joined {
             let _ = done.send(Ok(json!({})));
             return;
         }
-        slot.channel.set_join_payload(payload);
+        // A channel already rejoining keeps its backfill query.
+        if !slot.joined_once {
+            slot.channel.set_join_payload(payload);
+        }
         slot.join_waiters.push(done);
         // Already joining: the waiter is settled by that join.
         if let Ok(frame) = slot.channel.join(&mut self.refs, now()) {
@@ -153,7 +170,7 @@ impl Driver {
         }
     }
 
-    fn push(&mut self, channel: &str, event: String, payload: Value, waiter: Waiter) {
+    pub(super) fn push(&mut self, channel: &str, event: String, payload: Value, waiter: Waiter) {
         let topic = self.topic(channel);
         let timeout = self.settings.push_timeout;
         let Some(slot) = self.slots.get_mut(&topic) else {
@@ -208,13 +225,15 @@ impl Driver {
         }
     }
 
-    pub(super) fn on_open(&mut self) {
+    pub(super) fn on_open(&mut self, server_date: Option<time::PrimitiveDateTime>) {
         self.link = Link::Up;
         self.backoff.reset();
         self.heartbeat.reset(now());
+        self.server_clock = server_date.map(|date| (date, Instant::now()));
         self.set_state(ConnectionState::Connected);
         let topics: Vec<String> = self.slots.keys().cloned().collect();
         for topic in topics {
+            self.prepare_rejoin(&topic);
             let Some(slot) = self.slots.get_mut(&topic) else {
                 continue;
             };
@@ -228,7 +247,7 @@ impl Driver {
         let delay = self.backoff.next_delay();
         tracing::debug!(%error, ?delay, "connect failed");
         if error.is_auth() {
-            let retry_in = delay.max(AUTH_RETRY);
+            let retry_in = delay.max(self.settings.auth_retry);
             self.set_state(ConnectionState::AuthRejected { retry_in });
             Instant::now() + retry_in
         } else {
@@ -290,6 +309,7 @@ impl Driver {
         let timeout = self.settings.push_timeout;
         let topics: Vec<String> = self.slots.keys().cloned().collect();
         for topic in topics {
+            self.prepare_rejoin(&topic);
             let Some(slot) = self.slots.get_mut(&topic) else {
                 continue;
             };
@@ -336,7 +356,8 @@ impl Driver {
         let frame = match crate::core::decode_with_limit(text, self.settings.max_frame_bytes) {
             Ok(frame) => frame,
             Err(error) => {
-                tracing::warn!(%error, "dropping a bad frame from the server");
+                let topic = topic_hint(text, self.settings.max_frame_bytes);
+                fault!(self.faults, &topic, frame_fault(&error), %error);
                 return;
             }
         };
@@ -374,14 +395,9 @@ impl Driver {
                 for waiter in std::mem::take(&mut slot.join_waiters) {
                     let _ = waiter.send(Ok(response.clone()));
                 }
-                let channel = slot.id.clone();
-                let messages = parse_list::<Message>(&response, "messages", topic);
-                let reactions = parse_list::<Reaction>(&response, "reactions", topic);
-                self.emit(Event::Joined {
-                    channel,
-                    messages,
-                    reactions,
-                });
+                let messages = self.parse_list::<Message>(&response, "messages", topic);
+                let reactions = self.parse_list::<Reaction>(&response, "reactions", topic);
+                self.on_joined(topic, messages, reactions);
             }
             ChannelEvent::JoinFailed { response, .. } => {
                 let reason = reason_of(&response);
@@ -399,6 +415,7 @@ impl Driver {
                     reason: reason.clone(),
                 });
                 self.fail_all(topic, failed, |topic, _| Error::NotJoined { topic });
+                self.fail_queued(topic, &reason);
                 self.emit_status(topic);
             }
             ChannelEvent::Errored { failed, .. } => {
@@ -443,30 +460,13 @@ impl Driver {
         };
         let channel = slot.id.clone();
         match event {
-            "message:new" => {
-                let message: Message = match serde_json::from_value(payload) {
-                    Ok(m) => m,
-                    Err(error) => {
-                        tracing::warn!(topic, %error, "dropping a malformed message:new");
-                        return;
-                    }
-                };
-                if let Some(client_id) = message.client_id() {
-                    if let Some(pending) = self.sends.get_mut(client_id) {
-                        if pending.acked {
-                            if let Some(p) = self.sends.remove(client_id) {
-                                let _ = p.done.send(Ok(message.clone()));
-                            }
-                        } else {
-                            pending.echo = Some(message.clone());
-                        }
-                    }
-                }
-                self.emit(Event::Message { channel, message });
-            }
+            "message:new" => match serde_json::from_value::<Message>(payload) {
+                Ok(message) => self.on_live_message(topic, message),
+                Err(error) => fault!(self.faults, topic, "malformed message:new", %error),
+            },
             "reaction:new" => match serde_json::from_value::<Reaction>(payload) {
                 Ok(reaction) => self.emit(Event::Reaction { channel, reaction }),
-                Err(error) => tracing::warn!(topic, %error, "dropping a malformed reaction:new"),
+                Err(error) => fault!(self.faults, topic, "malformed reaction:new", %error),
             },
             "presence_state" | "presence_diff" => {
                 let result = if event == "presence_state" {
@@ -492,12 +492,10 @@ impl Driver {
                             });
                         }
                     }
-                    Err(error) => {
-                        tracing::warn!(topic, event, %error, "dropping a malformed presence payload")
-                    }
+                    Err(error) => fault!(self.faults, topic, "malformed presence", event, %error),
                 }
             }
-            other => tracing::debug!(topic, event = other, "ignoring an unknown event"),
+            other => fault!(self.faults, topic, "unknown event", event = other),
         }
     }
 
@@ -523,6 +521,7 @@ impl Driver {
             Waiter::Reply { event, done } => {
                 let _ = done.send(outcome.map_err(|e| with_event(e, &event)));
             }
+            Waiter::Outbox { client_id } => self.on_queued_reply(topic, &client_id, outcome),
             Waiter::Message { client_id } => match outcome {
                 Ok(_) => {
                     let Some(pending) = self.sends.get_mut(&client_id) else {
@@ -559,6 +558,10 @@ impl Driver {
             Waiter::Reply { event, done } => {
                 let _ = done.send(Err(why(topic.to_owned(), event)));
             }
+            Waiter::Outbox { client_id } => {
+                let error = why(topic.to_owned(), "message:new".to_owned());
+                self.on_queued_lost(topic, &client_id, &error);
+            }
             Waiter::Message { client_id } => {
                 if let Some(p) = self.sends.remove(&client_id) {
                     let event = if event.is_empty() {
@@ -572,7 +575,7 @@ impl Driver {
         }
     }
 
-    fn fail_all(
+    pub(super) fn fail_all(
         &mut self,
         topic: &str,
         waiters: Vec<Waiter>,
@@ -617,9 +620,13 @@ fn fail_command(cmd: Command) {
         Command::Send { done, .. } => {
             let _ = done.send(Err(Error::Closed));
         }
+        Command::Retry { done, .. } | Command::Discard { done, .. } => {
+            let _ = done.send(Err(Error::Closed));
+        }
         Command::Cast { .. }
         | Command::Typing { .. }
         | Command::Watch { .. }
+        | Command::Queue { .. }
         | Command::Disconnect => {}
     }
 }
@@ -643,18 +650,23 @@ fn reason_of(response: &Value) -> String {
         .to_owned()
 }
 
-fn parse_list<T: serde::de::DeserializeOwned>(response: &Value, key: &str, topic: &str) -> Vec<T> {
-    let Some(items) = response.get(key).and_then(Value::as_array) else {
-        return Vec::new();
-    };
-    items
-        .iter()
-        .filter_map(|item| match serde_json::from_value(item.clone()) {
-            Ok(v) => Some(v),
-            Err(error) => {
-                tracing::warn!(topic, key, %error, "dropping a malformed history entry");
-                None
+impl Driver {
+    fn parse_list<T: serde::de::DeserializeOwned>(
+        &mut self,
+        response: &Value,
+        key: &str,
+        topic: &str,
+    ) -> Vec<T> {
+        let Some(items) = response.get(key).and_then(Value::as_array) else {
+            return Vec::new();
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            match serde_json::from_value(item.clone()) {
+                Ok(v) => out.push(v),
+                Err(error) => fault!(self.faults, topic, "malformed history entry", key, %error),
             }
-        })
-        .collect()
+        }
+        out
+    }
 }

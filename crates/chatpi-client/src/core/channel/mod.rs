@@ -214,6 +214,20 @@ impl<T> Channel<T> {
         }
     }
 
+    /// Joins again at once on a joined channel with the socket up, as a
+    /// barrier: a server handles a socket's frames in order, so once this
+    /// join is answered every push made before it has been handled. Returns
+    /// the join (none when not joined) and the pushes still waiting for a
+    /// reply, which now never comes (their join is gone).
+    pub fn rejoin(&mut self, refs: &mut Refs, now: Instant) -> (Option<Frame>, Vec<T>) {
+        if self.state != ChannelState::Joined || self.link == Link::Down {
+            return (None, Vec::new());
+        }
+        tracing::debug!(topic = %self.topic, "rejoining a joined channel");
+        let failed = self.in_flight.drain();
+        (self.send_join(refs, now), failed)
+    }
+
     /// The socket opened: a channel that wants to be joined (re)joins now.
     pub fn on_socket_open(&mut self, refs: &mut Refs, now: Instant) -> Option<Frame> {
         self.link = Link::Up;

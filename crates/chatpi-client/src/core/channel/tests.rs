@@ -541,3 +541,27 @@ fn pushing_to_a_closed_channel_hands_the_token_back() {
         "channel `chat:key:lobby` is not joined, so `message:new` cannot be pushed"
     );
 }
+
+#[test]
+fn a_joined_channel_rejoins_on_request_and_drops_its_waiting_pushes() {
+    let mut h = Harness::new();
+    let first = h.joined();
+    let push = sent(h.push("message:new", "m1"));
+    let (frame, failed) = h.channel.rejoin(&mut h.refs, h.now);
+    let join = frame.expect("a joined channel sends a fresh join");
+    assert_eq!(join.event, PHX_JOIN);
+    assert_ne!(join.join_ref, first.join_ref);
+    assert_eq!(failed, ["m1"]);
+    assert_eq!(h.channel.state(), &ChannelState::Joining);
+    // The old push's reply belongs to the old join: stale.
+    assert!(matches!(h.reply_to(&push, ok()), ChannelEvent::Stale));
+    assert!(matches!(
+        h.reply_to(&join, ok()),
+        ChannelEvent::Joined { .. }
+    ));
+
+    // Not joined: nothing to do.
+    h.server_event(join.join_ref.as_deref(), PHX_ERROR);
+    let (frame, failed) = h.channel.rejoin(&mut h.refs, h.now);
+    assert!(frame.is_none() && failed.is_empty());
+}
