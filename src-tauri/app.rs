@@ -20,6 +20,7 @@ use crate::{
     error::{CommandError, CommandResult},
     events::Batcher,
     notify,
+    outbox::OutboxDb,
     session::{Mutes, Session},
 };
 
@@ -76,6 +77,8 @@ pub struct Ctx {
     pub records: Mutex<AccountsFile>,
     pub accounts_path: PathBuf,
     pub embedded: Mutex<Option<Arc<Embedded>>>,
+    /// Every account's queued messages, opened at start-up.
+    pub outbox: Mutex<Option<OutboxDb>>,
     /// Set while a `chat://accounts` is due, so a flood sends one.
     accounts_dirty: AtomicBool,
 }
@@ -93,6 +96,7 @@ impl Ctx {
             records: Mutex::new(AccountsFile::default()),
             accounts_path,
             embedded: Mutex::new(None),
+            outbox: Mutex::new(None),
             accounts_dirty: AtomicBool::new(false),
         })
     }
@@ -229,7 +233,13 @@ impl Ctx {
             account: record.muted,
             channels: record.muted_channels.clone(),
         };
-        Session::start(spec, self, mutes)
+        let outbox = self
+            .outbox
+            .lock()
+            .ok()
+            .and_then(|db| db.as_ref().map(|db| db.account(&record.id)))
+            .ok_or_else(|| CommandError::new("startup", "the outbox database is not open"))?;
+        Session::start(spec, self, mutes, outbox)
     }
 
     /// Shows a notification; a click brings the window forward on that

@@ -16,7 +16,7 @@ use crate::{
     keychain::{self, Secret},
     session::{OlderReply, OpenReply, WindowReply},
     token_command,
-    view::{ChannelView, MemberView, MessageView},
+    view::{ChannelView, MemberView, PendingView},
     AppState,
 };
 
@@ -102,12 +102,41 @@ pub async fn send_message(
     channel: String,
     text: String,
     reply_to: Option<String>,
-) -> CommandResult<MessageView> {
+) -> CommandResult<PendingView> {
     state
         .ctx()
         .await?
         .session(&account)?
         .send(&channel, text, reply_to)
+}
+
+/// Sends a refused message again.
+#[tauri::command]
+pub async fn retry_message(
+    state: State<'_, AppState>,
+    account: String,
+    client_id: String,
+) -> CommandResult<()> {
+    state
+        .ctx()
+        .await?
+        .session(&account)?
+        .retry(&client_id)
+        .await
+}
+
+/// Drops a queued message, sent or not.
+#[tauri::command]
+pub async fn discard_message(
+    state: State<'_, AppState>,
+    account: String,
+    client_id: String,
+) -> CommandResult<()> {
+    state
+        .ctx()
+        .await?
+        .session(&account)?
+        .discard(&client_id)
         .await
 }
 
@@ -405,6 +434,13 @@ pub async fn remove_account(state: State<'_, AppState>, account: String) -> Comm
     session.conn.disconnect().await;
     if let Ok(mut sessions) = ctx.sessions.write() {
         sessions.retain(|s| s.account.id != account);
+    }
+    // Its unsent messages go with it: they could never be sent.
+    let outbox = ctx.outbox.lock().ok().and_then(|db| db.clone());
+    if let Some(db) = outbox {
+        if let Err(error) = db.remove_account(&account) {
+            tracing::error!(%account, %error, "cannot clear the removed account's outbox");
+        }
     }
     ctx.update_records(|file| file.accounts.retain(|r| r.id != account))?;
     ctx.set_screen(|s| {

@@ -79,7 +79,7 @@ pub async fn start(data_dir: &Path) -> anyhow::Result<Embedded> {
         names,
     })
 }
-fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
+pub fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     #[cfg(unix)]
     {

@@ -1,6 +1,7 @@
 //! UI events, batched: whatever happens on an account between two frames
 //! goes to the webview as one `chat://message` (and at most one
-//! `chat://reaction` and `chat://channels`), so a flood of messages costs
+//! `chat://reaction`, `chat://outbox` and `chat://channels`), so a flood of
+//! messages costs
 //! about one IPC message per account per animation frame.
 
 use std::{
@@ -31,6 +32,7 @@ impl<R: tauri::Runtime> Emit for tauri::AppHandle<R> {
 struct Pending {
     messages: Vec<Value>,
     reactions: Vec<Value>,
+    outbox: Vec<Value>,
     channels: Option<Value>,
 }
 
@@ -62,6 +64,12 @@ impl Batcher {
 
     pub fn reaction(&self, account: &str, item: Value) {
         self.with(account, |p| p.reactions.push(item));
+    }
+
+    /// A queued message changed state. Sent after the frame's messages,
+    /// so a stored message is on the page before its pending row goes.
+    pub fn outbox(&self, account: &str, item: Value) {
+        self.with(account, |p| p.outbox.push(item));
     }
 
     /// The channel list changed (unread counts); only the latest is sent.
@@ -99,6 +107,12 @@ impl Batcher {
                 self.emitter.emit(
                     "chat://reaction",
                     json!({ "account": account, "items": p.reactions }),
+                );
+            }
+            if !p.outbox.is_empty() {
+                self.emitter.emit(
+                    "chat://outbox",
+                    json!({ "account": account, "items": p.outbox }),
                 );
             }
             if let Some(channels) = p.channels {
@@ -147,11 +161,18 @@ mod tests {
             batcher.message("a", json!(i));
         }
         batcher.message("b", json!("x"));
+        batcher.outbox("b", json!({ "state": "sent" }));
         batcher.channels("a", json!([1]));
         batcher.channels("a", json!([2]));
         batcher.flush();
         let events = rec.0.lock().unwrap().clone();
-        assert_eq!(events.len(), 3);
+        assert_eq!(events.len(), 4);
+        let b: Vec<&str> = events
+            .iter()
+            .filter(|(_, p)| p["account"] == "b")
+            .map(|(e, _)| e.as_str())
+            .collect();
+        assert_eq!(b, ["chat://message", "chat://outbox"], "messages go first");
         let a = events
             .iter()
             .find(|(e, p)| e == "chat://message" && p["account"] == "a")
@@ -162,7 +183,7 @@ mod tests {
         batcher.flush();
         assert_eq!(
             rec.0.lock().unwrap().len(),
-            3,
+            4,
             "nothing pending, nothing sent"
         );
     }

@@ -11,12 +11,15 @@ mod error;
 mod events;
 mod keychain;
 mod notify;
+mod outbox;
 mod session;
 mod store;
 mod token_command;
 mod view;
 
 use std::{path::Path, sync::Arc};
+
+use anyhow::Context;
 
 use tauri::{Manager, WindowEvent};
 use tokio::sync::watch;
@@ -58,6 +61,13 @@ async fn startup(ctx: &Arc<Ctx>, data_dir: &Path) -> anyhow::Result<()> {
     };
     if let Ok(mut records) = ctx.records.lock() {
         *records = file.clone();
+    }
+    embedded::create_private_dir(data_dir)?;
+    let outbox_path = data_dir.join("outbox.db");
+    let outbox = outbox::OutboxDb::open(&outbox_path)
+        .with_context(|| format!("cannot open the outbox at {}", outbox_path.display()))?;
+    if let Ok(mut slot) = ctx.outbox.lock() {
+        *slot = Some(outbox);
     }
     if file.has_local() {
         let local = embedded::start(data_dir).await?;
@@ -128,6 +138,8 @@ pub fn run() {
             commands::fetch_window,
             commands::load_older,
             commands::send_message,
+            commands::retry_message,
+            commands::discard_message,
             commands::react,
             commands::set_typing,
             commands::mark_read,

@@ -9,7 +9,7 @@ use std::{
 
 use chatpi_client::{
     ChatList, Connection, ConnectionConfig, ConnectionState, Credentials, Event, Events,
-    HistoryPage, HistoryQuery, Message, OutgoingMessage, TokenProvider,
+    HistoryPage, HistoryQuery, Message, OutboxEvent, OutboxEvents, OutgoingMessage, TokenProvider,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -18,8 +18,9 @@ use crate::{
     app::Ctx,
     error::{CommandError, CommandResult},
     notify,
+    outbox::AccountOutbox,
     store::ChannelStore,
-    view::{self, ChannelView, MemberView, MessageView, Names},
+    view::{self, ChannelView, MemberView, MessageView, Names, PendingView},
 };
 
 /// The lobby is open to every user of a server.
@@ -59,6 +60,9 @@ pub struct OpenReply {
     pub total: usize,
     pub messages: Vec<MessageView>,
     pub has_older: bool,
+    /// One's own messages not stored yet, in the order they were written;
+    /// they show below the newest message.
+    pub pending: Vec<PendingView>,
 }
 
 #[derive(Debug, Serialize)]
@@ -112,18 +116,27 @@ pub struct Session {
 impl Session {
     /// Connects and joins the lobby at once; reads the chat list and joins
     /// every chat in the background (a server that cannot be reached yet
-    /// still gives a session: the connection keeps retrying).
-    pub fn start(spec: AccountSpec, ctx: &Arc<Ctx>, mutes: Mutes) -> CommandResult<Arc<Self>> {
+    /// still gives a session: the connection keeps retrying). Messages
+    /// queued in `outbox` by an earlier run are sent once their channels
+    /// have joined.
+    pub fn start(
+        spec: AccountSpec,
+        ctx: &Arc<Ctx>,
+        mutes: Mutes,
+        outbox: AccountOutbox,
+    ) -> CommandResult<Arc<Self>> {
         let history = HistoryQuery {
             after: Some(FROM.into()),
             before: Some(UNTIL.into()),
         };
         let mut config = ConnectionConfig::new(&spec.url, &spec.api_key, Credentials::new(""))
             .history(history.clone())
-            .channels([LOBBY]);
+            .channels([LOBBY])
+            .outbox(outbox);
         config.tokens = spec.tokens.clone();
         let (conn, events) = Connection::connect(config)?;
         conn.watch_presence(LOBBY)?;
+        let outbox_events = conn.outbox_events();
 
         let mut state = State {
             muted: mutes.account,
@@ -152,6 +165,9 @@ impl Session {
             token_error: spec.token_error.clone(),
         });
         tauri::async_runtime::spawn(session.clone().pump(events));
+        if let Some(outbox_events) = outbox_events {
+            tauri::async_runtime::spawn(session.clone().pump_outbox(outbox_events));
+        }
         tauri::async_runtime::spawn(session.clone().load_chats(history));
         Ok(session)
     }
@@ -287,11 +303,31 @@ impl Session {
             .window(start, OPEN_WINDOW)
             .map(|(_, m)| view::message(store, m, &self.account.user_key, &state.names))
             .collect();
+        let pending = self.pending_views(&state, channel);
         Ok(OpenReply {
             total: store.len(),
             messages,
             has_older: store.has_older,
+            pending,
         })
+    }
+
+    /// The queued messages of a channel, as the outbox store has them (an
+    /// unreadable store shows none rather than failing the channel).
+    fn pending_views(&self, state: &State, channel: &str) -> Vec<PendingView> {
+        let entries = match self.conn.queued_messages() {
+            Ok(entries) => entries,
+            Err(error) => {
+                tracing::error!(account = %self.account.id, %error, "cannot read the outbox");
+                return Vec::new();
+            }
+        };
+        let store = state.stores.get(channel);
+        entries
+            .iter()
+            .filter(|e| e.channel == channel)
+            .map(|e| view::pending(store, e, &state.names))
+            .collect()
     }
 
     fn clear_unread(&self, state: &mut State, channel: &str) {
@@ -387,34 +423,52 @@ impl Session {
         Ok(store.prepend(page.messages))
     }
 
-    pub async fn send(
+    /// Queues a message in the account's outbox and returns it as pending
+    /// at once: it is on disk before this returns, and is sent (now, or
+    /// when the server can be reached) exactly once. Its progress arrives
+    /// as `chat://outbox` items.
+    pub fn send(
         &self,
         channel: &str,
         text: String,
         reply_to: Option<String>,
-    ) -> CommandResult<MessageView> {
+    ) -> CommandResult<PendingView> {
         let text = text.trim_end().to_owned();
         if text.trim().is_empty() {
             return Err(CommandError::new("invalid", "a message needs some text"));
         }
+        Self::store_of(&self.state(), channel)?;
         let outgoing = OutgoingMessage {
             text,
             reply_target_id: reply_to,
             ..OutgoingMessage::default()
         };
         let _ = self.conn.stop_typing(channel);
-        let stored = self.conn.send_message(channel, outgoing).await?;
-        // The echo normally got here first; if not, it is added now and
-        // recognised by id when it comes.
-        self.add_message(channel, stored.clone(), true);
+        let client_id = self.conn.queue_message(channel, outgoing.clone())?;
+        let entry = chatpi_client::OutboxEntry {
+            seq: 0,
+            client_id,
+            channel: channel.to_owned(),
+            message: outgoing,
+            state: chatpi_client::OutboxState::Pending,
+            check_after: None,
+        };
         let state = self.state();
-        let store = Self::store_of(&state, channel)?;
-        Ok(view::message(
-            store,
-            &stored,
-            &self.account.user_key,
+        Ok(view::pending(
+            state.stores.get(channel),
+            &entry,
             &state.names,
         ))
+    }
+
+    /// Sends a refused message again.
+    pub async fn retry(&self, client_id: &str) -> CommandResult<()> {
+        Ok(self.conn.retry_message(client_id).await?)
+    }
+
+    /// Drops a queued message.
+    pub async fn discard(&self, client_id: &str) -> CommandResult<()> {
+        Ok(self.conn.discard_message(client_id).await?)
     }
 
     pub async fn react(
@@ -492,6 +546,66 @@ impl Session {
             if let Some(meta) = state.channels.iter_mut().find(|c| c.id == channel) {
                 meta.unread += 1;
                 self.channels_changed(state);
+            }
+        }
+    }
+
+    /// Turns outbox events into `chat://outbox` items. A stored message is
+    /// added to its channel first (the same frame's `chat://message` then
+    /// carries it), so the page never shows it twice nor loses it for a
+    /// frame; its later echo is recognised by id.
+    async fn pump_outbox(self: Arc<Self>, mut events: OutboxEvents) {
+        while let Some(event) = events.recv().await {
+            let (account, item) = match event {
+                OutboxEvent::Pending {
+                    channel,
+                    client_id,
+                    message,
+                } => {
+                    let entry = chatpi_client::OutboxEntry {
+                        seq: 0,
+                        client_id: client_id.clone(),
+                        channel: channel.clone(),
+                        message,
+                        state: chatpi_client::OutboxState::Pending,
+                        check_after: None,
+                    };
+                    let state = self.state();
+                    let view = view::pending(state.stores.get(&channel), &entry, &state.names);
+                    (
+                        &self.account.id,
+                        json!({ "channel": channel, "clientId": client_id, "state": "pending", "pending": view }),
+                    )
+                }
+                OutboxEvent::Sent {
+                    channel,
+                    client_id,
+                    message,
+                } => {
+                    self.add_message(&channel, message, true);
+                    (
+                        &self.account.id,
+                        json!({ "channel": channel, "clientId": client_id, "state": "sent" }),
+                    )
+                }
+                OutboxEvent::Failed {
+                    channel,
+                    client_id,
+                    reason,
+                } => {
+                    tracing::warn!(account = %self.account.id, %channel, %client_id, %reason, "a queued message was refused");
+                    (
+                        &self.account.id,
+                        json!({ "channel": channel, "clientId": client_id, "state": "failed", "reason": reason }),
+                    )
+                }
+                OutboxEvent::Discarded { channel, client_id } => (
+                    &self.account.id,
+                    json!({ "channel": channel, "clientId": client_id, "state": "discarded" }),
+                ),
+            };
+            if let Some(ctx) = self.ctx.upgrade() {
+                ctx.batcher.outbox(account, item);
             }
         }
     }

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chatpi_client::{Message, PresenceState};
+use chatpi_client::{Message, OutboxEntry, OutboxState, PresenceState};
 use serde::Serialize;
 
 use crate::store::ChannelStore;
@@ -19,6 +19,26 @@ pub struct MessageView {
     pub mine: bool,
     pub reply_to: Option<ReplyView>,
     pub reactions: Vec<ReactionView>,
+    /// The id it was queued with, when sent from an outbox: the page
+    /// drops its pending row when the stored message arrives.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+}
+
+/// A message of one's own not yet stored: queued (offline, or waiting for
+/// the server's answer) or refused.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingView {
+    pub client_id: String,
+    pub channel: String,
+    pub text: String,
+    pub reply_to: Option<ReplyView>,
+    /// `pending` or `failed`.
+    pub state: &'static str,
+    /// Why the server refused it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -68,20 +88,6 @@ pub fn name_of(names: &Names, key: &str) -> String {
 }
 
 pub fn message(store: &ChannelStore, m: &Message, me: &str, names: &Names) -> MessageView {
-    let reply_to = m
-        .reply_target_id
-        .as_ref()
-        .map(|target| match store.by_id(target) {
-            Some(t) => ReplyView::Loaded {
-                id: t.id.clone(),
-                user_name: name_of(names, &t.user_auth_key),
-                text: t.text.chars().take(200).collect(),
-            },
-            None => ReplyView::Missing {
-                id: target.clone(),
-                missing: true,
-            },
-        });
     MessageView {
         id: m.id.clone(),
         text: m.text.clone(),
@@ -89,8 +95,55 @@ pub fn message(store: &ChannelStore, m: &Message, me: &str, names: &Names) -> Me
         user_name: name_of(names, &m.user_auth_key),
         inserted_at: m.inserted_at.clone(),
         mine: m.user_auth_key == me,
-        reply_to,
+        reply_to: m
+            .reply_target_id
+            .as_ref()
+            .map(|target| reply(store, target, names)),
         reactions: reactions(store, &m.id, me),
+        client_id: m.client_id().map(str::to_owned),
+    }
+}
+
+/// The quoted target of a reply, or a placeholder when it is not loaded
+/// (a real server cannot fetch one by id).
+fn reply(store: &ChannelStore, target: &str, names: &Names) -> ReplyView {
+    match store.by_id(target) {
+        Some(t) => ReplyView::Loaded {
+            id: t.id.clone(),
+            user_name: name_of(names, &t.user_auth_key),
+            text: t.text.chars().take(200).collect(),
+        },
+        None => ReplyView::Missing {
+            id: target.to_owned(),
+            missing: true,
+        },
+    }
+}
+
+/// A queued message as the page shows it; `store` is its channel's, when
+/// loaded, for the quoted target.
+pub fn pending(store: Option<&ChannelStore>, entry: &OutboxEntry, names: &Names) -> PendingView {
+    let (state, reason) = match &entry.state {
+        OutboxState::Pending => ("pending", None),
+        OutboxState::Failed { reason } => ("failed", Some(reason.clone())),
+    };
+    PendingView {
+        client_id: entry.client_id.clone(),
+        channel: entry.channel.clone(),
+        text: entry.message.text.clone(),
+        reply_to: entry
+            .message
+            .reply_target_id
+            .as_ref()
+            .map(|target| match store {
+                Some(store) => reply(store, target, names),
+                None => ReplyView::Missing {
+                    id: target.clone(),
+                    missing: true,
+                },
+            }),
+        state,
+        reason,
     }
 }
 

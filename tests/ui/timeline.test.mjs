@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  fromOpen, isLive, atBeginning, applyIncoming, applySent, prependOlder,
+  fromOpen, isLive, atBeginning, applyIncoming, prependOlder,
   appendNewer, afterLoadOlder, applyReactions, trimBottom, endOf,
 } from '../../ui/js/lib/timeline.js';
 
@@ -64,24 +64,6 @@ test('the slice is capped: top dropped at the bottom, growth stopped when scroll
   assert.deepEqual(ids(reading.timeline), ['m5', 'm6', 'm7', 'm8', 'm9', 'm10']);
   assert.equal(reading.timeline.total, 13);
   assert.ok(!isLive(reading.timeline));
-});
-
-test('a sent message is appended once, whichever path comes first', () => {
-  const tl = fromOpen({ total: 3, messages: range(0, 3), hasOlder: false });
-  const sent = applySent(tl, msg(3));
-  assert.equal(sent.appended, 1);
-  assert.equal(sent.timeline.total, 4);
-  const echoed = applyIncoming(sent.timeline, [{ message: msg(3), index: 3 }]);
-  assert.equal(echoed.timeline.items.length, 4);
-  assert.ok(!echoed.resync);
-
-  const viaEvent = applyIncoming(tl, [{ message: msg(3), index: 3 }]).timeline;
-  assert.equal(applySent(viaEvent, msg(3)).appended, 0);
-});
-
-test('a sent message is not appended to a slice that is not live', () => {
-  const tl = { ...fromOpen({ total: 3, messages: range(0, 3), hasOlder: false }), total: 9 };
-  assert.equal(applySent(tl, msg(9)).appended, 0);
 });
 
 test('older pages are prepended and the bottom trimmed past the cap', () => {

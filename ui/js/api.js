@@ -59,8 +59,12 @@ export const api = {
   fetchWindow: (account, channel, start, count) =>
     invoke('fetch_window', { account, channel, start, count }),
   loadOlder: (account, channel) => invoke('load_older', { account, channel }),
+  // Resolves to the queued message (PendingView, see lib/outbox.js) as
+  // soon as it is on disk; its progress arrives as chat://outbox items.
   sendMessage: (account, channel, text, replyTo) =>
     invoke('send_message', { account, channel, text, replyTo: replyTo ?? null }),
+  retryMessage: (account, clientId) => invoke('retry_message', { account, clientId }),
+  discardMessage: (account, clientId) => invoke('discard_message', { account, clientId }),
   react: (account, channel, messageId, classifier) =>
     invoke('react', { account, channel, messageId, classifier }),
   setTyping: (account, channel, typing) => invoke('set_typing', { account, channel, typing }),
@@ -71,6 +75,7 @@ export const api = {
 export const events = {
   onMessage: (fn) => listen('chat://message', fn),
   onReaction: (fn) => listen('chat://reaction', fn),
+  onOutbox: (fn) => listen('chat://outbox', fn),
   onPresence: (fn) => listen('chat://presence', fn),
   onStatus: (fn) => listen('chat://status', fn),
   onChannels: (fn) => listen('chat://channels', fn),

@@ -1,12 +1,14 @@
 // The open channel: opening it, paging history in both directions,
 // folding live events into the slice, and the user's intents (send,
-// react, reply). Views call these; only store state is written here.
+// react, reply, retry or discard an unsent message). Views call these;
+// only store state is written here.
 // Every await is followed by a generation check, so an answer for a
 // channel the user already left is dropped.
 
 import { api } from './api.js';
 import { state, set, notify, setChannels } from './store.js';
 import * as T from './lib/timeline.js';
+import * as O from './lib/outbox.js';
 
 // The slice never grows past this many messages; the DOM holds far fewer.
 export const MAX_ITEMS = 300;
@@ -18,6 +20,10 @@ const OLDER_COOLDOWN_MS = 3000;
 let generation = 0;
 let opening = false;
 let buffered = []; // live entries that came while open_channel ran
+let bufferedOutbox = []; // outbox items that came meanwhile
+// Client ids seen on stored messages, so a send's late answer cannot
+// bring back a row whose message already arrived.
+let delivered = new Set();
 let olderBlockedUntil = 0;
 let lastMarked = null;
 
@@ -48,9 +54,12 @@ function remember(acc, channel) {
 function resetView() {
   ++generation;
   buffered = [];
+  bufferedOutbox = [];
+  delivered = new Set();
   olderBlockedUntil = 0;
   lastMarked = null;
   state.loadingOlder = false;
+  set('outbox', []);
   state.loadingNewer = false;
   set('reply', null);
   set('presence', []);
@@ -86,7 +95,11 @@ export async function openChannel(channel) {
     const early = buffered;
     buffered = [];
     if (early.length) tl = T.applyIncoming(tl, early, { maxItems: MAX_ITEMS }).timeline;
+    let outbox = O.applyOutbox(opened.pending ?? [], bufferedOutbox);
+    bufferedOutbox = [];
+    outbox = O.dropDelivered(outbox, tl.items);
     set('timeline', tl, { kind: 'reset' });
+    set('outbox', outbox);
     const members = await presence;
     if (gen === generation) set('presence', members ?? []);
   } catch (error) {
@@ -217,6 +230,10 @@ export function applyMessages(items) {
     buffered.push(...entries);
     return;
   }
+  const stored = entries.map((e) => e.message);
+  for (const m of stored) if (m?.clientId) delivered.add(m.clientId);
+  const outbox = O.dropDelivered(state.outbox, stored);
+  if (outbox !== state.outbox) set('outbox', outbox);
   const wasLive = T.isLive(state.timeline);
   const r = T.applyIncoming(state.timeline, entries, {
     maxItems: MAX_ITEMS,
@@ -236,24 +253,50 @@ export function applyReactions(items) {
   if (r.changed) set('timeline', r.timeline, { kind: 'update' });
 }
 
+// chat://outbox items: queued messages going pending, sent, failed or
+// discarded.
+export function applyOutbox(items) {
+  const mine = items.filter(onScreen);
+  if (mine.length === 0) return;
+  if (opening) {
+    bufferedOutbox.push(...mine);
+    return;
+  }
+  const outbox = O.applyOutbox(state.outbox, mine);
+  if (outbox !== state.outbox) set('outbox', outbox);
+}
+
+// Queues the message: it shows at once as pending below the newest
+// message, and becomes an ordinary message when the server has it.
 export async function send(text) {
   const channel = state.active;
   const reply = state.reply;
   const gen = generation;
   set('reply', null);
   try {
-    const message = await api.sendMessage(account(), channel, text, reply?.id ?? null);
-    if (gen !== generation || !message) return;
-    if (!T.isLive(state.timeline)) {
-      await jumpToLatest();
-      return;
-    }
-    const r = T.applySent(state.timeline, message);
-    if (r.appended) set('timeline', r.timeline, { kind: 'live', appended: 1, own: true });
-    else set('timeline', state.timeline, { kind: 'own' });
+    const pending = await api.sendMessage(account(), channel, text, reply?.id ?? null);
+    if (gen !== generation || !pending) return;
+    set('outbox', O.addSent(state.outbox, pending, delivered), { own: true });
+    if (!T.isLive(state.timeline)) await jumpToLatest();
   } catch (error) {
     if (gen === generation && !state.reply) set('reply', reply);
     throw error;
+  }
+}
+
+export async function retry(clientId) {
+  try {
+    await api.retryMessage(account(), clientId);
+  } catch (error) {
+    notify(`Couldn't send again: ${error.message}`);
+  }
+}
+
+export async function discard(clientId) {
+  try {
+    await api.discardMessage(account(), clientId);
+  } catch (error) {
+    notify(`Couldn't discard: ${error.message}`);
   }
 }
 

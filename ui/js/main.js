@@ -31,9 +31,11 @@ const tagged = (p) => (p.items ?? []).map((it) => ({ ...it, account: p.account }
 async function subscribe() {
   const messages = createBatcher(channel.applyMessages, nextFrame);
   const reactions = createBatcher(channel.applyReactions, nextFrame);
+  const outbox = createBatcher(channel.applyOutbox, nextFrame);
   await Promise.all([
     events.onMessage((p) => mine(p) && messages.pushAll(tagged(p))),
     events.onReaction((p) => mine(p) && reactions.pushAll(tagged(p))),
+    events.onOutbox((p) => mine(p) && outbox.pushAll(tagged(p))),
     events.onPresence((p) => {
       if (mine(p) && p.channel === state.active) set('presence', p.members ?? []);
     }),

@@ -1,8 +1,8 @@
 // Application state and a tiny pub/sub. Views read `state` and subscribe
 // to the topics they draw; controllers change state through `set` so
 // every change is announced. Topics: accounts, account, channels,
-// accountChannels, active, timeline, presence, status, reply, notice,
-// modal.
+// accountChannels, active, timeline, outbox, presence, status, reply,
+// notice, modal.
 
 import { empty } from './lib/timeline.js';
 
@@ -14,6 +14,7 @@ export const state = {
   lastChannel: {}, // accountId -> channel id last open there
   active: null, // channel id on screen
   timeline: empty(), // see lib/timeline.js, plus loading flags below
+  outbox: [], // the channel on screen's unsent messages, see lib/outbox.js
   loadingOlder: false,
   loadingNewer: false,
   presence: [], // [{ userKey, name, online, typing }]

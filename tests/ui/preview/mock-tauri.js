@@ -226,6 +226,7 @@
       mine: m.userKey === ME,
       replyTo,
       reactions: reactionsOf(m),
+      ...(m.clientId ? { clientId: m.clientId } : {}),
     };
   }
 
@@ -307,10 +308,11 @@
     emitAccounts();
   }
 
-  function post(ch, userKey, text, replyToId = null, acc = demoAccount) {
+  function post(ch, userKey, text, replyToId = null, acc = demoAccount, clientId = null) {
     const last = ch.lazy ? null : ch.all[ch.all.length - 1];
     const m = {
       id: `${ch.id}-live-${Date.now()}-${Math.floor(Math.random() * 1e6)}`,
+      clientId,
       userKey,
       text,
       time: Math.max(Date.now(), last ? last.time + 1000 : 0),
@@ -335,6 +337,23 @@
       account: acc.id, items: [{ channel: ch.id, message: view(ch, m), index }],
     }), 20);
     return view(ch, m);
+  }
+
+  const outbox = new Map(); // clientId -> { acc, ch, pending }
+  function deliver(clientId, ms) {
+    setTimeout(() => {
+      const item = outbox.get(clientId);
+      if (!item || item.acc.status?.state !== 'connected') return;
+      const { acc, ch, pending } = item;
+      if (/refuse/.test(pending.text)) {
+        item.pending = { ...pending, state: 'failed', reason: 'the server refused the message' };
+        emit('chat://outbox', { account: acc.id, items: [{ channel: ch.id, clientId, state: 'failed', reason: item.pending.reason }] });
+        return;
+      }
+      outbox.delete(clientId);
+      post(ch, ME, pending.text, pending.replyTo?.id ?? null, acc, clientId);
+      setTimeout(() => emit('chat://outbox', { account: acc.id, items: [{ channel: ch.id, clientId, state: 'sent' }] }), 25);
+    }, ms);
   }
 
   // add_account / edit_account: what a real backend would find when
@@ -400,7 +419,9 @@
       const n = Math.min(100, ch.held);
       const messages = [];
       for (let k = ch.held - n; k < ch.held; k += 1) messages.push(view(ch, at(ch, k)));
-      return { total: ch.held, messages, hasOlder: ch.held < ch.count };
+      const pending = [...outbox.values()]
+        .filter((o) => o.acc.id === id && o.ch.id === channel).map((o) => o.pending);
+      return { total: ch.held, messages, hasOlder: ch.held < ch.count, pending };
     },
     fetch_window({ account: id, channel, start, count }) {
       const ch = channelOf(id, channel);
@@ -416,8 +437,32 @@
       ch.held += added;
       return { added, total: ch.held, hasOlder: ch.held < ch.count };
     },
+    // Queued at once; stored a moment later when the account is
+    // connected, refused when the text says "refuse", else left pending.
     send_message({ account: id, channel, text, replyTo }) {
-      return post(channelOf(id, channel), ME, text, replyTo ?? null, accountOf(id));
+      const acc = accountOf(id);
+      const ch = channelOf(id, channel);
+      const clientId = `cid-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
+      const quoted = replyTo ? view(ch, { id: '', text: '', userKey: ME, time: 0, reactions: {}, replyToId: replyTo }).replyTo : null;
+      const pending = { clientId, channel, text, replyTo: quoted, state: 'pending' };
+      outbox.set(clientId, { acc, ch, pending });
+      deliver(clientId, 300);
+      return pending;
+    },
+    retry_message({ clientId }) {
+      const item = outbox.get(clientId);
+      if (!item) throw { kind: 'error', message: `no queued message with client id ${clientId}` };
+      item.pending = { ...item.pending, state: 'pending', reason: undefined, text: item.pending.text.replace(/refuse/g, 'accept') };
+      emit('chat://outbox', { account: item.acc.id, items: [{ channel: item.ch.id, clientId, state: 'pending', pending: item.pending }] });
+      deliver(clientId, 300);
+      return null;
+    },
+    discard_message({ clientId }) {
+      const item = outbox.get(clientId);
+      if (!item) return null;
+      outbox.delete(clientId);
+      setTimeout(() => emit('chat://outbox', { account: item.acc.id, items: [{ channel: item.ch.id, clientId, state: 'discarded' }] }), 10);
+      return null;
     },
     react({ account: id, channel, messageId, classifier }) {
       const ch = channelOf(id, channel);

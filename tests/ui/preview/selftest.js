@@ -116,7 +116,9 @@ async function run() {
   ta.value = 'first line\nsecond line';
   ta.dispatchEvent(new Event('input'));
   press(ta, 'Enter');
-  await until(() => $$('#messages .text').some((t) => t.textContent === 'first line\nsecond line'));
+  await until(() => $$('#messages .message.unsent .text').some((t) => t.textContent === 'first line\nsecond line'), 1000);
+  check('shown as sending at once', $('#messages .message.unsent .send-status')?.textContent.includes('Sending'));
+  await until(() => !$('#messages .message.unsent') && $$('#messages .text').some((t) => t.textContent === 'first line\nsecond line'));
   await sleep(300);
   const mine = $$('#messages .message').find((m) => m.querySelector('.text')?.textContent === 'first line\nsecond line');
   check('sent with reply quote', mine?.querySelector('.reply-quote:not(.missing)'));

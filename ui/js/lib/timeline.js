@@ -2,8 +2,8 @@
 // backend indices base .. base + items.length - 1, out of `total` the
 // backend holds. Pure functions return a new timeline and say what
 // changed; the caller decides how to scroll. Messages are deduplicated by
-// id everywhere, since a sent message comes back both as the command's
-// result and as an event.
+// id everywhere, since a message can come back more than once (a live
+// event and a page of history).
 
 export function fromOpen({ total, messages, hasOlder }) {
   const items = messages ?? [];
@@ -77,19 +77,6 @@ export function applyIncoming(tl, entries, { maxItems = Infinity, trimTop = true
   return {
     timeline: { ...tl, items, base, total },
     appended, updated, dropped, gap, resync,
-  };
-}
-
-// The result of send_message, which carries no index: it is the next
-// message when the slice is live, and the event will confirm.
-export function applySent(tl, message) {
-  if (positionOf(tl, message.id) >= 0 || !isLive(tl)) {
-    return { timeline: tl, appended: 0 };
-  }
-  const items = [...tl.items, message];
-  return {
-    timeline: { ...tl, items, total: tl.base + items.length },
-    appended: 1,
   };
 }
 

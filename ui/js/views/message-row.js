@@ -8,6 +8,7 @@ import {
 import {
   reactionLabel, reactionTitle, normalizeClassifier, CLASSIFIERS, emojiFor,
 } from '../lib/reactions.js';
+import { statusText } from '../lib/outbox.js';
 import { el, button, avatar } from './dom.js';
 
 export function buildRow(msg, { grouped, dayBreak, time, now }) {
@@ -43,6 +44,33 @@ export function buildRow(msg, { grouped, dayBreak, time, now }) {
   if (msg.reactions?.length) body.append(reactions(msg.reactions));
 
   line.append(gutter, body, actions());
+  row.append(line);
+  return row;
+}
+
+// One of one's own messages the server has not stored yet: its text,
+// dimmed, and a line saying so, with Retry (when refused) and Discard.
+export function buildPendingRow(p, me) {
+  const row = el('article', `message mine unsent ${p.state === 'failed' ? 'failed' : 'pending'}`);
+  row.dataset.clientId = p.clientId;
+  row.style.setProperty('--hue', String(hueFor(me.userKey)));
+  const line = el('div', 'msg-line');
+  const gutter = el('div', 'msg-gutter');
+  const body = el('div', 'msg-body');
+  gutter.append(avatar(me.userKey, me.userName, 'msg-avatar'));
+  const header = el('div', 'msg-header');
+  header.append(el('span', 'author', me.userName || me.userKey));
+  body.append(header);
+  if (p.replyTo) body.append(replyQuote(p.replyTo));
+  body.append(el('div', 'text', p.text));
+  const status = el('div', 'send-status');
+  status.setAttribute('role', 'status');
+  status.append(el('span', 'send-status-text', statusText(p)));
+  if (p.state === 'failed') status.append(button('retry-btn link-btn', 'Retry', 'Send again'));
+  status.append(button('discard-btn link-btn', 'Discard',
+    p.state === 'failed' ? 'Discard this message' : 'Stop sending this message'));
+  body.append(status);
+  line.append(gutter, body);
   row.append(line);
   return row;
 }

@@ -3,6 +3,8 @@
 // heights (lib/windowing.js). It keeps the reader's place when rows come
 // and go above it, follows new messages only when already at the bottom,
 // and asks the channel controller for more history near either end.
+// One's own unsent messages (state.outbox) follow the newest message
+// while the slice is live.
 
 import { state, on, activeChannel } from '../store.js';
 import * as channel from '../channel.js';
@@ -12,7 +14,7 @@ import {
 } from '../lib/windowing.js';
 import { rowFlags } from '../lib/grouping.js';
 import { parseTimestamp } from '../lib/format.js';
-import { buildRow, buildPicker } from './message-row.js';
+import { buildRow, buildPicker, buildPendingRow } from './message-row.js';
 import { el, reconcile } from './dom.js';
 
 const OVERSCAN = 6;
@@ -31,8 +33,11 @@ export function mountMessages(root) {
   const topSpacer = el('div', 'spacer');
   const rowsEl = el('div', 'rows');
   const bottomSpacer = el('div', 'spacer');
+  const pendingEl = el('div', 'unsent-rows');
   const foot = el('div', 'list-foot');
-  scroller.replaceChildren(el('div', 'filler'), head, topSpacer, rowsEl, bottomSpacer, foot);
+  scroller.replaceChildren(
+    el('div', 'filler'), head, topSpacer, rowsEl, bottomSpacer, pendingEl, foot,
+  );
 
   const times = new WeakMap(); // message -> Date
   const measured = new Map(); // id -> { msg, flags, h }
@@ -132,6 +137,18 @@ export function mountMessages(root) {
     return '';
   }
 
+  // Unsent rows are few; they are rebuilt only when the list changes.
+  let drawnOutbox = null;
+  let drawnLive = null;
+  function drawPending(tl) {
+    const live = T.isLive(tl);
+    if (drawnOutbox === state.outbox && drawnLive === live) return;
+    drawnOutbox = state.outbox;
+    drawnLive = live;
+    const me = state.account ?? { userKey: '', userName: '' };
+    pendingEl.replaceChildren(...(live ? state.outbox.map((p) => buildPendingRow(p, me)) : []));
+  }
+
   function render() {
     frame = 0;
     const tl = state.timeline;
@@ -150,6 +167,7 @@ export function mountMessages(root) {
     }
 
     drawEnds(tl);
+    drawPending(tl);
     const ms = metas(items);
     const ids = ms.map((m) => m.msg.id);
     const index = new Map(ids.map((id, i) => [id, i]));
@@ -163,7 +181,7 @@ export function mountMessages(root) {
       const total = offsets[offsets.length - 1];
       let top = scroller.scrollTop;
       if (stick) {
-        top = listTop + total + foot.offsetHeight - viewH;
+        top = listTop + total + pendingEl.offsetHeight + foot.offsetHeight - viewH;
       } else if (anchor && index.has(anchor.id)) {
         const at = { index: index.get(anchor.id), delta: anchor.delta };
         top = listTop + offsetFor(offsets, at);
@@ -254,6 +272,17 @@ export function mountMessages(root) {
     schedule();
   }
 
+  function onPendingClick(event) {
+    const rowEl = event.target.closest('.message.unsent');
+    if (!rowEl) return;
+    const id = rowEl.dataset.clientId;
+    if (event.target.closest('.retry-btn')) channel.retry(id);
+    else if (event.target.closest('.discard-btn')) channel.discard(id);
+    else if (event.target.closest('.reply-quote:not(.missing)')) {
+      scrollToMessage(event.target.closest('.reply-quote').dataset.target);
+    }
+  }
+
   // Clicks on rows: actions, picker choices, reaction chips, quotes.
   function onClick(event) {
     const target = event.target;
@@ -321,6 +350,7 @@ export function mountMessages(root) {
   });
   scroller.addEventListener('scroll', onScroll, { passive: true });
   rowsEl.addEventListener('click', onClick);
+  pendingEl.addEventListener('click', onPendingClick);
   document.addEventListener('click', (e) => {
     if (picker && !e.target.closest('.react-picker, .react-btn')) closePicker();
   });
@@ -333,6 +363,10 @@ export function mountMessages(root) {
   document.addEventListener('visibilitychange', schedule);
   new ResizeObserver(schedule).observe(scroller);
   on('timeline', onTimeline);
+  on('outbox', (_, detail = {}) => {
+    if (detail.own) stick = true;
+    schedule();
+  });
   on('loadingOlder', schedule);
   on('loadingNewer', schedule);
   on('channels', schedule);
