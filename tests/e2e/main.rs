@@ -9,6 +9,7 @@
 mod driver;
 mod keychain;
 mod notifications;
+mod outbox;
 
 use std::time::Duration;
 

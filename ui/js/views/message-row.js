@@ -50,17 +50,21 @@ export function buildRow(msg, { grouped, dayBreak, time, now }) {
 
 // One of one's own messages the server has not stored yet: its text,
 // dimmed, and a line saying so, with Retry (when refused) and Discard.
-export function buildPendingRow(p, me) {
+// After another of one's own rows it is grouped under that one's header.
+export function buildPendingRow(p, me, grouped = false) {
   const row = el('article', `message mine unsent ${p.state === 'failed' ? 'failed' : 'pending'}`);
+  if (grouped) row.classList.add('grouped');
   row.dataset.clientId = p.clientId;
   row.style.setProperty('--hue', String(hueFor(me.userKey)));
   const line = el('div', 'msg-line');
   const gutter = el('div', 'msg-gutter');
   const body = el('div', 'msg-body');
-  gutter.append(avatar(me.userKey, me.userName, 'msg-avatar'));
-  const header = el('div', 'msg-header');
-  header.append(el('span', 'author', me.userName || me.userKey));
-  body.append(header);
+  if (!grouped) {
+    gutter.append(avatar(me.userKey, me.userName, 'msg-avatar'));
+    const header = el('div', 'msg-header');
+    header.append(el('span', 'author', me.userName || me.userKey));
+    body.append(header);
+  }
   if (p.replyTo) body.append(replyQuote(p.replyTo));
   body.append(el('div', 'text', p.text));
   const status = el('div', 'send-status');

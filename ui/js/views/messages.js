@@ -146,7 +146,10 @@ export function mountMessages(root) {
     drawnOutbox = state.outbox;
     drawnLive = live;
     const me = state.account ?? { userKey: '', userName: '' };
-    pendingEl.replaceChildren(...(live ? state.outbox.map((p) => buildPendingRow(p, me)) : []));
+    const lastMine = tl.items.at(-1)?.mine === true;
+    pendingEl.replaceChildren(...(live
+      ? state.outbox.map((p, i) => buildPendingRow(p, me, i > 0 || lastMine))
+      : []));
   }
 
   function render() {
