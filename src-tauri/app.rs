@@ -12,7 +12,7 @@ use std::{
 
 use serde::Serialize;
 use serde_json::json;
-use tauri::{AppHandle, Emitter, Manager};
+use tauri::{AppHandle, Emitter};
 
 use crate::{
     accounts::{AccountRecord, AccountsFile, Source},
@@ -81,10 +81,17 @@ pub struct Ctx {
     pub outbox: Mutex<Option<OutboxDb>>,
     /// Set while a `chat://accounts` is due, so a flood sends one.
     accounts_dirty: AtomicBool,
+    /// The tray, the badge and the user's desktop preferences.
+    pub desktop: crate::desktop::Desktop,
 }
 
 impl Ctx {
-    pub fn new(handle: AppHandle, batcher: Arc<Batcher>, accounts_path: PathBuf) -> Arc<Self> {
+    pub fn new(
+        handle: AppHandle,
+        batcher: Arc<Batcher>,
+        accounts_path: PathBuf,
+        desktop: crate::desktop::Desktop,
+    ) -> Arc<Self> {
         Arc::new(Self {
             batcher,
             handle,
@@ -98,7 +105,12 @@ impl Ctx {
             embedded: Mutex::new(None),
             outbox: Mutex::new(None),
             accounts_dirty: AtomicBool::new(false),
+            desktop,
         })
+    }
+
+    pub fn notifications_paused(&self) -> bool {
+        self.desktop.notifications_paused()
     }
 
     pub fn screen(&self) -> ScreenState {
@@ -207,6 +219,8 @@ impl Ctx {
             tokio::time::sleep(crate::events::FRAME).await;
             ctx.accounts_dirty.store(false, Ordering::Release);
             let accounts = ctx.account_states();
+            let total = accounts.iter().filter(|a| !a.muted).map(|a| a.unread).sum();
+            ctx.desktop.set_unread(total);
             ctx.batcher
                 .global("chat://accounts", json!({ "accounts": accounts }));
         });
@@ -252,11 +266,7 @@ impl Ctx {
 
 /// Brings the window forward on `account` and `channel`.
 pub fn navigate(handle: &AppHandle, account: &str, channel: &str) {
-    if let Some(window) = handle.get_webview_window("main") {
-        let _ = window.unminimize();
-        let _ = window.show();
-        let _ = window.set_focus();
-    }
+    crate::desktop::show(handle);
     let _ = handle.emit(
         "chat://navigate",
         json!({ "account": account, "channel": channel }),

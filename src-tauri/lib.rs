@@ -6,6 +6,7 @@
 mod accounts;
 mod app;
 mod commands;
+mod desktop;
 mod embedded;
 mod error;
 mod events;
@@ -100,19 +101,46 @@ pub fn run() {
         .init();
 
     let result = tauri::Builder::default()
+        // First: a second launch hands over to the running app and exits.
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+            desktop::show(app);
+        }))
         .plugin(tauri_plugin_notification::init())
+        .plugin(
+            // Size and position; whether it was hidden to the tray is not
+            // restored, so the app always opens with its window.
+            tauri_plugin_window_state::Builder::default()
+                .with_state_flags(
+                    tauri_plugin_window_state::StateFlags::all()
+                        - tauri_plugin_window_state::StateFlags::VISIBLE,
+                )
+                .build(),
+        )
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            None,
+        ))
         .setup(|app| {
             let handle = app.handle().clone();
             let batcher = Batcher::new(Arc::new(handle.clone()));
             tauri::async_runtime::spawn(batcher.clone().run());
-            let accounts_path = AccountsFile::path(&app.path().app_config_dir()?);
+            let config_dir = app.path().app_config_dir()?;
+            let accounts_path = AccountsFile::path(&config_dir);
             let data_dir = app.path().app_data_dir()?;
-            let ctx = Ctx::new(handle, batcher, accounts_path);
+            let desktop = desktop::Desktop::new(&config_dir);
+            let ctx = Ctx::new(handle, batcher, accounts_path, desktop);
             let (tx, ready) = watch::channel(None);
             app.manage(AppState {
                 ctx: ctx.clone(),
                 ready,
             });
+            // A desktop with no tray (no StatusNotifier host) still runs
+            // the app; closing the window then quits.
+            let tray = desktop::build_tray(app.handle());
+            if let Err(error) = &tray {
+                tracing::warn!(%error, "no tray icon");
+            }
+            ctx.desktop.set_tray_available(tray.is_ok());
             tauri::async_runtime::spawn(async move {
                 let started = startup(&ctx, &data_dir).await.map_err(|e| format!("{e:#}"));
                 if let Err(error) = &started {
@@ -122,14 +150,24 @@ pub fn run() {
             });
             Ok(())
         })
-        .on_window_event(|window, event| {
-            if let WindowEvent::Focused(focused) = event {
+        .on_window_event(|window, event| match event {
+            WindowEvent::Focused(focused) => {
                 let focused = *focused;
                 window
                     .state::<AppState>()
                     .ctx
                     .set_screen(|s| s.focused = focused);
             }
+            WindowEvent::CloseRequested { api, .. } => {
+                if desktop::close_to_tray(window.app_handle()) {
+                    api.prevent_close();
+                    desktop::hide(window.app_handle());
+                } else {
+                    desktop::quit(window.app_handle().clone());
+                    api.prevent_close();
+                }
+            }
+            _ => {}
         })
         .invoke_handler(tauri::generate_handler![
             commands::app_state,

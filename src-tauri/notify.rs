@@ -1,7 +1,8 @@
 //! System notifications for new messages, as Slack does them: for someone
 //! else's message whose channel is not the one on screen, or when the
 //! window is not focused; never for one's own messages, muted channels or
-//! muted accounts. The policy is [`should_notify`]; delivery is the
+//! muted accounts, nor while notifications are paused from the tray. The
+//! policy is [`should_notify`]; delivery is the
 //! notification plugin's, or on Linux notify-rust's, which reports a click
 //! so the window can come forward on that account and channel.
 
@@ -14,6 +15,8 @@ pub struct Incoming<'a> {
     pub me: &'a str,
     pub channel_muted: bool,
     pub account_muted: bool,
+    /// Every notification is paused for a while (from the tray).
+    pub paused: bool,
 }
 
 /// What the user is looking at.
@@ -25,7 +28,11 @@ pub struct Screen<'a> {
 }
 
 pub fn should_notify(message: &Incoming<'_>, screen: &Screen<'_>) -> bool {
-    if message.author == message.me || message.channel_muted || message.account_muted {
+    if message.author == message.me
+        || message.channel_muted
+        || message.account_muted
+        || message.paused
+    {
         return false;
     }
     let on_screen =
@@ -64,6 +71,7 @@ mod tests {
             me: "alice",
             channel_muted: false,
             account_muted: false,
+            paused: false,
         }
     }
 
@@ -113,6 +121,13 @@ mod tests {
         assert!(!should_notify(
             &Incoming {
                 account_muted: true,
+                ..msg("bob")
+            },
+            &away
+        ));
+        assert!(!should_notify(
+            &Incoming {
+                paused: true,
                 ..msg("bob")
             },
             &away

@@ -524,6 +524,7 @@ impl Session {
                 me: &self.account.user_key,
                 channel_muted: state.muted_channels.contains(channel),
                 account_muted: state.muted,
+                paused: ctx.notifications_paused(),
             };
             if notify::should_notify(&incoming, &screen.as_ref()) {
                 let name = state
