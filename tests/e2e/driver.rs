@@ -53,6 +53,29 @@ impl App {
 
     /// As [`App::launch`], with extra environment for the app.
     pub async fn launch_with(home: &Path, env: &[(&str, String)]) -> Self {
+        Self::launch_binary(home, Path::new(env!("CARGO_BIN_EXE_chatpi-desktop")), env).await
+    }
+
+    /// The environment an app under `home` runs with (also for launching
+    /// a second copy by hand).
+    pub fn app_env(home: &Path) -> Vec<(&'static str, String)> {
+        let port = std::fs::read_to_string(home.join("server-port")).unwrap_or_default();
+        vec![
+            ("XDG_DATA_HOME", home.join("data").display().to_string()),
+            ("XDG_CONFIG_HOME", home.join("config").display().to_string()),
+            ("XDG_CACHE_HOME", home.join("cache").display().to_string()),
+            (
+                "XDG_RUNTIME_DIR",
+                home.join("runtime").display().to_string(),
+            ),
+            ("WEBKIT_DISABLE_DMABUF_RENDERER", "1".into()),
+            ("CHATPI_EMBEDDED_ADDR", format!("127.0.0.1:{}", port.trim())),
+        ]
+    }
+
+    /// As [`App::launch_with`], for the app binary at `app` (an installed
+    /// package, say).
+    pub async fn launch_binary(home: &Path, app: &Path, env: &[(&str, String)]) -> Self {
         let runtime = home.join("runtime");
         std::fs::create_dir_all(&runtime).unwrap();
         #[cfg(unix)]
@@ -77,12 +100,7 @@ impl App {
             // would hand a new test the session of an earlier one.
             .args(["--port", &driver_port.to_string()])
             .args(["--native-port", &free_port().to_string()])
-            .env("XDG_DATA_HOME", home.join("data"))
-            .env("XDG_CONFIG_HOME", home.join("config"))
-            .env("XDG_CACHE_HOME", home.join("cache"))
-            .env("XDG_RUNTIME_DIR", &runtime)
-            .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
-            .env("CHATPI_EMBEDDED_ADDR", format!("127.0.0.1:{server_port}"))
+            .envs(Self::app_env(home))
             .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .stdout(Stdio::null())
             .stderr(Stdio::from(app_log(home)))
@@ -101,8 +119,10 @@ impl App {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let mut caps = serde_json::Map::new();
-        let app = env!("CARGO_BIN_EXE_chatpi-desktop");
-        caps.insert("tauri:options".into(), json!({ "application": app }));
+        caps.insert(
+            "tauri:options".into(),
+            json!({ "application": app.display().to_string() }),
+        );
         // tauri-driver may accept before WebKitWebDriver is up: retry.
         let mut attempt = 0;
         let client = loop {
@@ -320,6 +340,15 @@ impl App {
             },
         )
         .await
+    }
+
+    /// How many windows the app has open.
+    pub async fn window_count(&self) -> usize {
+        self.client
+            .windows()
+            .await
+            .map(|w| w.len())
+            .unwrap_or_default()
     }
 
     pub async fn close(mut self) {

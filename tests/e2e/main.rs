@@ -7,6 +7,7 @@
 //! (`cargo build -p chatpi-desktop`).
 
 mod driver;
+mod installed;
 mod keychain;
 mod notifications;
 mod outbox;
