@@ -31,8 +31,9 @@ use crate::{
     feeder::{self, Feed, Feeder, API_KEY, CHAT, GO_EVENT},
 };
 
-/// A consumer that reads nothing for this long has lost messages.
-const STALL: Duration = Duration::from_secs(20);
+/// A run not read whole within this long has lost messages. One timer for
+/// the whole run, so the counting loops pay for no timer per message.
+const LIMIT: Duration = Duration::from_secs(120);
 
 /// What one consumer measured over one run.
 #[derive(Debug, Clone, Copy)]
@@ -90,26 +91,40 @@ pub fn ours(feed: &Feed) -> Result<Ingest> {
         let config =
             ConnectionConfig::new(url, API_KEY, Credentials::new("bench")).channels([CHAT]);
         let (conn, mut events) = Connection::connect(config)?;
-        loop {
-            match next_event(&mut events, 0, count).await? {
-                Event::Joined { .. } => break,
-                Event::Channel {
-                    status: status @ ChannelStatus::Rejected { .. },
-                    ..
-                } => bail!("the ingest channel did not join: {status:?}"),
-                _ => {}
+        let joined = async {
+            while let Some(event) = events.recv().await {
+                match event {
+                    Event::Joined { .. } => return Ok(()),
+                    Event::Channel {
+                        status: status @ ChannelStatus::Rejected { .. },
+                        ..
+                    } => bail!("the ingest channel did not join: {status:?}"),
+                    _ => {}
+                }
             }
-        }
+            bail!("the connection closed before joining")
+        };
+        tokio::time::timeout(LIMIT, joined)
+            .await
+            .context("joining")??;
 
         let cpu0 = thread_cpu_time()?;
         let t0 = Instant::now();
         let go = conn.clone();
         let asked = tokio::spawn(async move { go.push(CHAT, GO_EVENT, json!({})).await });
         let mut seen = 0;
-        while seen < count {
-            if let Event::Message { .. } = next_event(&mut events, seen, count).await? {
-                seen += 1;
+        let read = async {
+            while seen < count {
+                match events.recv().await {
+                    Some(Event::Message { .. }) => seen += 1,
+                    Some(_) => {}
+                    None => break,
+                }
             }
+        };
+        let timed_out = tokio::time::timeout(LIMIT, read).await.is_err();
+        if timed_out || seen < count {
+            bail!("the Connection delivered {seen} of {count} messages");
         }
         let elapsed = t0.elapsed();
         let cpu = thread_cpu_time()? - cpu0;
@@ -122,18 +137,6 @@ pub fn ours(feed: &Feed) -> Result<Ingest> {
             cpu,
         })
     })
-}
-
-async fn next_event(
-    events: &mut chatpi_client::Events,
-    seen: usize,
-    count: usize,
-) -> Result<Event> {
-    match tokio::time::timeout(STALL, events.recv()).await {
-        Ok(Some(event)) => Ok(event),
-        Ok(None) => bail!("the connection closed after {seen} of {count} messages"),
-        Err(_) => bail!("no event for {STALL:?} after {seen} of {count} messages"),
-    }
 }
 
 /// The ceiling: a raw tokio-tungstenite loop that counts frames.
@@ -155,13 +158,26 @@ pub fn raw(feed: &Feed) -> Result<Ingest> {
         ws.send(WsMessage::text(go)).await?;
         // The go reply, then the run.
         let mut frames = 0;
-        while frames < count + 1 {
-            match tokio::time::timeout(STALL, ws.next()).await {
-                Ok(Some(Ok(WsMessage::Text(_)))) => frames += 1,
-                Ok(Some(Ok(_))) => {}
-                Ok(Some(Err(e))) => return Err(e.into()),
-                Ok(None) | Err(_) => bail!("the raw loop stalled after {frames} frames"),
+        let read = async {
+            while frames < count + 1 {
+                match ws.next().await {
+                    Some(Ok(WsMessage::Text(_))) => frames += 1,
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => return Err(e),
+                    None => break,
+                }
             }
+            Ok(())
+        };
+        let timed_out = match tokio::time::timeout(LIMIT, read).await {
+            Ok(read) => {
+                read?;
+                false
+            }
+            Err(_) => true,
+        };
+        if timed_out || frames < count + 1 {
+            bail!("the raw loop read {frames} of {} frames", count + 1);
         }
         let elapsed = t0.elapsed();
         let cpu = thread_cpu_time()? - cpu0;
