@@ -424,13 +424,21 @@ pub async fn remove_account(state: State<'_, AppState>, account: String) -> Comm
     let ctx = state.ctx().await?;
     let session = ctx.session(&account)?;
     // Secrets go first: if the keychain cannot delete them, the account
-    // stays listed so removing it can be retried.
-    keychain::delete(&account, Secret::AuthorizationToken)
-        .await
-        .map_err(keychain_error)?;
-    keychain::delete(&account, Secret::UserToken)
-        .await
-        .map_err(keychain_error)?;
+    // stays listed so removing it can be retried. A local account has
+    // none, so it goes even with no keychain.
+    let local = ctx.records.lock().is_ok_and(|file| {
+        file.accounts
+            .iter()
+            .any(|r| r.id == account && matches!(r.source, Source::Local { .. }))
+    });
+    if !local {
+        keychain::delete(&account, Secret::AuthorizationToken)
+            .await
+            .map_err(keychain_error)?;
+        keychain::delete(&account, Secret::UserToken)
+            .await
+            .map_err(keychain_error)?;
+    }
     session.conn.disconnect().await;
     if let Ok(mut sessions) = ctx.sessions.write() {
         sessions.retain(|s| s.account.id != account);
@@ -525,4 +533,15 @@ pub async fn set_title(app: tauri::AppHandle, title: String) -> CommandResult<()
             .map_err(|e| CommandError::new("error", e.to_string()))?;
     }
     Ok(())
+}
+
+/// The page has painted its first channel's messages: logs how long the
+/// start took, from process start, once per run.
+#[tauri::command]
+pub fn first_paint() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let elapsed_ms = crate::started().elapsed().as_secs_f64() * 1e3;
+        tracing::info!(elapsed_ms, "first messages painted");
+    });
 }

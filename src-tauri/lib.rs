@@ -18,7 +18,11 @@ mod store;
 mod token_command;
 mod view;
 
-use std::{path::Path, sync::Arc};
+use std::{
+    path::Path,
+    sync::{Arc, OnceLock},
+    time::Instant,
+};
 
 use anyhow::Context;
 
@@ -52,9 +56,11 @@ impl AppState {
 /// Loads the account list (writing the first-run one), starts the embedded
 /// server when a local account needs it, and signs every account in.
 async fn startup(ctx: &Arc<Ctx>, data_dir: &Path) -> anyhow::Result<()> {
+    // With no account configured (a first run, or every account
+    // removed), the embedded default signs its demo accounts in.
     let file = match AccountsFile::load(&ctx.accounts_path)? {
-        Some(file) => file,
-        None => {
+        Some(file) if !file.accounts.is_empty() => file,
+        _ => {
             let file = AccountsFile::first_run();
             file.save(&ctx.accounts_path)?;
             file
@@ -90,7 +96,15 @@ async fn startup(ctx: &Arc<Ctx>, data_dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+static STARTED: OnceLock<Instant> = OnceLock::new();
+
+/// When [`run`] began: the reference for start-up timings.
+fn started() -> Instant {
+    *STARTED.get_or_init(Instant::now)
+}
+
 pub fn run() {
+    started();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
@@ -191,6 +205,7 @@ pub fn run() {
             commands::set_muted,
             commands::set_active,
             commands::set_title,
+            commands::first_paint,
         ])
         .run(tauri::generate_context!());
     if let Err(error) = result {

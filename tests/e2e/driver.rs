@@ -304,6 +304,26 @@ impl App {
         value.get("ok").cloned().unwrap_or_default()
     }
 
+    /// Runs a script in the page and returns what it returns.
+    #[allow(dead_code, reason = "for the GUI benchmarks")]
+    pub async fn execute(
+        &self,
+        script: &str,
+        args: Vec<serde_json::Value>,
+    ) -> Result<serde_json::Value, fantoccini::error::CmdError> {
+        self.client.execute(script, args).await
+    }
+
+    /// Runs a script in the page that answers through its last argument.
+    #[allow(dead_code, reason = "for the GUI benchmarks")]
+    pub async fn execute_async(
+        &self,
+        script: &str,
+        args: Vec<serde_json::Value>,
+    ) -> Result<serde_json::Value, fantoccini::error::CmdError> {
+        self.client.execute_async(script, args).await
+    }
+
     /// Replaces an input's value by typing into it.
     pub async fn set_value(&self, css: &str, value: &str) {
         let el = self.wait_for(css).await;

@@ -54,6 +54,8 @@ export const api = {
   setMuted: (account, channel, muted) => invoke('set_muted', { account, channel, muted }),
   setActive: (account, channel) => invoke('set_active', { account, channel }),
   setTitle: (title) => invoke('set_title', { title }),
+  // Start-up timing for the logs; nothing depends on its answer.
+  firstPaint: () => invoke('first_paint').catch(() => {}),
   listChannels: (account) => invoke('list_channels', { account }),
   openChannel: (account, channel) => invoke('open_channel', { account, channel }),
   fetchWindow: (account, channel, start, count) =>

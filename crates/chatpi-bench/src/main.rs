@@ -3,6 +3,9 @@
 //!
 //! 1. Client ingest with no server in the loop (see [`ingest`]).
 //! 2. Fan-out latency through the local server on loopback (see [`fanout`]).
+//!
+//! The app's own benchmarks (memory, start-up, the page under load) run
+//! in the app package (`benches/gui`); `--gui-rows` adds their rows.
 
 mod cpu;
 mod fanout;
@@ -61,6 +64,13 @@ struct Args {
     /// Runs only this benchmark.
     #[arg(long, value_enum)]
     only: Option<Only>,
+    /// Rows of the app's benchmarks (memory, start-up, the page under
+    /// load), as `cargo bench --bench gui -- --out PATH` wrote them.
+    #[arg(long)]
+    gui_rows: Option<PathBuf>,
+    /// Skips the app's benchmarks (read by `scripts/bench`).
+    #[arg(long)]
+    no_gui: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -79,6 +89,9 @@ fn main() -> Result<()> {
     }
     if args.only != Some(Only::Ingest) {
         run_fanout(&args, &mut table, &mut notes)?;
+    }
+    if let Some(path) = &args.gui_rows {
+        gui_rows(path, &mut table, &mut notes)?;
     }
 
     println!();
@@ -237,6 +250,43 @@ fn run_fanout(args: &Args, table: &mut Table, notes: &mut Vec<String>) -> Result
             .map(|d| d.display().to_string())
             .unwrap_or_default(),
     ));
+    Ok(())
+}
+
+/// What the app's benchmarks wrote.
+#[derive(serde::Deserialize)]
+struct GuiReport {
+    rows: Vec<GuiRow>,
+    notes: Vec<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct GuiRow {
+    bench: String,
+    ours: String,
+    baseline: String,
+    ratio: Option<f64>,
+    goal: String,
+    met: Option<bool>,
+}
+
+fn gui_rows(path: &std::path::Path, table: &mut Table, notes: &mut Vec<String>) -> Result<()> {
+    use anyhow::Context;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the app's benchmark rows {}", path.display()))?;
+    let report: GuiReport = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a benchmark report", path.display()))?;
+    for row in report.rows {
+        table.row(
+            &row.bench,
+            row.ours,
+            row.baseline,
+            row.ratio.unwrap_or(f64::NAN),
+            &row.goal,
+            row.met,
+        );
+    }
+    notes.extend(report.notes);
     Ok(())
 }
 

@@ -16,6 +16,7 @@ import { rowFlags } from '../lib/grouping.js';
 import { parseTimestamp } from '../lib/format.js';
 import { buildRow, buildPicker, buildPendingRow } from './message-row.js';
 import { el, reconcile } from './dom.js';
+import { api } from '../api.js';
 
 const OVERSCAN = 6;
 const NEAR_EDGE_PX = 700; // fetch more when this close to an end
@@ -48,6 +49,7 @@ export function mountMessages(root) {
   let frame = 0;
   let unseen = false;
   let picker = null; // { id, el }
+  let painted = false;
 
   function timeOf(msg) {
     if (!times.has(msg)) times.set(msg, parseTimestamp(msg.insertedAt));
@@ -236,6 +238,12 @@ export function mountMessages(root) {
   }
 
   function afterRender(tl) {
+    if (!painted && tl.items.length) {
+      // Render runs in an animation frame, before the paint; a timer set
+      // here fires after it.
+      painted = true;
+      setTimeout(api.firstPaint, 0);
+    }
     const atBottom = distanceFromBottom() <= BOTTOM_SLACK_PX;
     if (atBottom && T.isLive(tl)) unseen = false;
     pill.hidden = !unseen;

@@ -1,6 +1,7 @@
 //! Delivery across what breaks in the field, against the real
 //! `chatpi-server` binary in its own process: a server killed with SIGKILL
-//! mid-stream, a client process restarted with messages queued, a network
+//! mid-stream, a client process that queued messages offline and ended,
+//! then a second one on the same outbox, a network
 //! path that goes silent, a refused token.
 //!
 //! Needs `target/debug/chatpi-server` (`cargo build -p chatpi-server`).
@@ -152,6 +153,34 @@ async fn a_stream_survives_kill_9_of_the_server_with_nothing_lost_or_doubled() {
     );
 }
 
+/// The first client process of the offline-outbox test: given a server
+/// that is down, it queues 100 messages in the outbox file, prints their
+/// client ids and exits without a goodbye.
+const CHILD_VAR: &str = "CHATPI_DURABILITY_OFFLINE_CLIENT";
+
+#[tokio::test]
+#[ignore = "a child process of the offline-outbox test, which sets its environment"]
+async fn offline_client_process() {
+    let spec = std::env::var(CHILD_VAR).unwrap_or_else(|_| {
+        panic!("run by messages_queued_offline_survive_a_client_restart_..., with {CHILD_VAR} set")
+    });
+    let [url, token, chat, file]: [&str; 4] = spec
+        .split('\n')
+        .collect::<Vec<_>>()
+        .try_into()
+        .expect("url, token, chat and file, a line each");
+    let config = ConnectionConfig::new(url, "test", Credentials::new(token))
+        .channels([chat])
+        .outbox(FileOutbox::new(file.into()));
+    let (conn, _events) = Connection::connect(config).unwrap();
+    for i in 0..100 {
+        let text = OutgoingMessage::text(format!("offline {i:03}"));
+        println!("queued {}", conn.queue_message(chat, text).unwrap());
+    }
+    // Gone as a closed laptop lid or a killed process is: no goodbye.
+    std::process::exit(0);
+}
+
 #[tokio::test]
 async fn messages_queued_offline_survive_a_client_restart_and_are_stored_once_in_order() {
     let mut env = Env::new();
@@ -159,29 +188,42 @@ async fn messages_queued_offline_survive_a_client_restart_and_are_stored_once_in
     let chat = env.chat.clone();
     let file = env.dir.path().join("outbox.json");
 
-    let config = env
-        .config(&env.url(), "alice")
-        .outbox(FileOutbox::new(file.clone()));
-    let (first, _events) = Connection::connect(config).unwrap();
-    wait_joined(&first, &chat).await;
-
-    // Given the server is down and 100 messages are queued,
+    // Given the server is down and a first client process queues 100
+    // messages and ends,
     env.kill().await;
-    wait_for("the link to drop", Duration::from_secs(5), || {
-        !matches!(first.state(), ConnectionState::Connected)
-    })
-    .await;
-    let queued: Vec<String> = (0..100)
-        .map(|i| {
-            let text = OutgoingMessage::text(format!("offline {i:03}"));
-            first.queue_message(&chat, text).unwrap()
-        })
+    let spec = [
+        env.url(),
+        env.token("alice"),
+        chat.clone(),
+        file.display().to_string(),
+    ]
+    .join("\n");
+    let exe = std::env::current_exe().unwrap();
+    let child = tokio::process::Command::new(exe)
+        .args([
+            "--exact",
+            "offline_client_process",
+            "--ignored",
+            "--nocapture",
+        ])
+        .env(CHILD_VAR, spec)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        child.status.success(),
+        "the first client process failed: {}",
+        String::from_utf8_lossy(&child.stderr)
+    );
+    let queued: Vec<String> = String::from_utf8_lossy(&child.stdout)
+        .lines()
+        .filter_map(|l| l.strip_prefix("queued "))
+        .map(str::to_owned)
         .collect();
+    assert_eq!(queued.len(), 100, "the first process queued 100");
     assert_eq!(FileOutbox::new(file.clone()).load().unwrap().len(), 100);
 
-    // when the client process restarts (a new connection on the same file)
-    first.disconnect().await;
-    drop(first);
+    // when a second client process starts on the same outbox,
     let config = env
         .config(&env.url(), "alice")
         .outbox(FileOutbox::new(file.clone()));
