@@ -536,12 +536,14 @@ pub async fn set_title(app: tauri::AppHandle, title: String) -> CommandResult<()
 }
 
 /// The page has painted its first channel's messages: logs how long the
-/// start took, from process start, once per run.
+/// start took from process start, and the page's own phases (ms since its
+/// navigation began), once per run.
 #[tauri::command]
-pub fn first_paint() {
+pub fn first_paint(phases: Option<serde_json::Map<String, serde_json::Value>>) {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         let elapsed_ms = crate::started().elapsed().as_secs_f64() * 1e3;
-        tracing::info!(elapsed_ms, "first messages painted");
+        let phases = serde_json::Value::Object(phases.unwrap_or_default()).to_string();
+        tracing::info!(elapsed_ms, %phases, "first messages painted");
     });
 }

@@ -42,6 +42,10 @@ function listen(name, handler) {
 //   status: { state, retryInMs?, message? }, unread, muted }
 // AccountSpec = { label, url, apiKey, authorizationToken?, userToken?,
 //   tokenCommand? }; when editing, a null secret keeps the stored one.
+// Start-up phases, in ms since the page's navigation began, filled in by
+// the modules that reach them; the backend logs them with the first paint.
+export const startup = {};
+
 export const api = {
   appState: () => invoke('app_state'),
   addAccount: (spec) => invoke('add_account', { spec }),
@@ -55,7 +59,7 @@ export const api = {
   setActive: (account, channel) => invoke('set_active', { account, channel }),
   setTitle: (title) => invoke('set_title', { title }),
   // Start-up timing for the logs; nothing depends on its answer.
-  firstPaint: () => invoke('first_paint').catch(() => {}),
+  firstPaint: () => invoke('first_paint', { phases: startup }).catch(() => {}),
   listChannels: (account) => invoke('list_channels', { account }),
   openChannel: (account, channel) => invoke('open_channel', { account, channel }),
   fetchWindow: (account, channel, start, count) =>

@@ -3,7 +3,7 @@
 // events are folded into the store at most once per frame; events of
 // accounts not on screen only update their unread counts and status.
 
-import { events } from './api.js';
+import { events, startup } from './api.js';
 import { state, set, notify } from './store.js';
 import * as channel from './channel.js';
 import * as accounts from './accounts.js';
@@ -46,6 +46,11 @@ async function subscribe() {
   ]);
 }
 
+startup.modules = Math.round(performance.now());
+document.addEventListener('DOMContentLoaded', () => {
+  startup.domContentLoaded = Math.round(performance.now());
+});
+
 async function boot() {
   const root = document.body;
   mountStatus(root);
@@ -60,7 +65,9 @@ async function boot() {
 
   try {
     await subscribe();
+    startup.subscribed = Math.round(performance.now());
     const any = await accounts.boot();
+    startup.accountsLoaded = Math.round(performance.now());
     if (!any) openAccountDialog();
   } catch (error) {
     notify(`Couldn't start: ${error.message ?? error}`);

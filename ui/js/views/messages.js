@@ -16,7 +16,7 @@ import { rowFlags } from '../lib/grouping.js';
 import { parseTimestamp } from '../lib/format.js';
 import { buildRow, buildPicker, buildPendingRow } from './message-row.js';
 import { el, reconcile } from './dom.js';
-import { api } from '../api.js';
+import { api, startup } from '../api.js';
 
 const OVERSCAN = 6;
 const NEAR_EDGE_PX = 700; // fetch more when this close to an end
@@ -242,7 +242,11 @@ export function mountMessages(root) {
       // Render runs in an animation frame, before the paint; a timer set
       // here fires after it.
       painted = true;
-      setTimeout(api.firstPaint, 0);
+      startup.firstRender = Math.round(performance.now());
+      setTimeout(() => {
+        startup.painted = Math.round(performance.now());
+        api.firstPaint();
+      }, 0);
     }
     const atBottom = distanceFromBottom() <= BOTTOM_SLACK_PX;
     if (atBottom && T.isLive(tl)) unseen = false;
