@@ -14,7 +14,7 @@ use std::{
     time::Duration,
 };
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use serde_json::Value;
 use time::PrimitiveDateTime;
 use tokio::{
@@ -43,6 +43,8 @@ use crate::{
 pub(crate) const AUTH_RETRY: Duration = Duration::from_secs(10);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Frames read off the socket per turn of the task's loop, at most.
+const READ_BATCH: usize = 64;
 
 /// The driver's tunables.
 #[derive(Debug, Clone)]
@@ -286,6 +288,7 @@ impl Driver {
                 .min()
                 .unwrap_or_else(far_future);
             let mut lost: Option<String> = None;
+            let mut burst = false;
             tokio::select! {
                 cmd = self.cmds.recv() => match cmd {
                     None | Some(Command::Disconnect) => break,
@@ -305,15 +308,20 @@ impl Driver {
                     Ok(fetched) => self.on_fetched(fetched),
                     Err(error) => tracing::error!(%error, "a history read panicked"),
                 },
-                msg = async { ws.as_mut().expect("guarded").next().await }, if ws.is_some() => match msg {
-                    Some(Ok(WsMessage::Text(text))) => self.on_text(text.as_str()),
-                    Some(Ok(WsMessage::Binary(_))) => {
-                        faults::fault!(self.faults, "?", "binary frame");
+                msg = async { ws.as_mut().expect("guarded").next().await }, if ws.is_some() => {
+                    lost = self.on_socket(msg);
+                    // Frames that are already in hand are read in one go,
+                    // so a burst costs one turn of this loop per batch.
+                    let mut budget = READ_BATCH;
+                    while lost.is_none() && budget > 0 {
+                        let Some(msg) = ws.as_mut().and_then(|ws| ws.next().now_or_never()) else {
+                            break;
+                        };
+                        lost = self.on_socket(msg);
+                        budget -= 1;
                     }
-                    Some(Ok(WsMessage::Close(_))) | None => lost = Some("closed by the server".into()),
-                    Some(Ok(_)) => {}
-                    Some(Err(e)) => lost = Some(e.to_string()),
-                },
+                    burst = budget == 0;
+                }
                 _ = tokio::time::sleep_until(deadline) => {
                     if self.on_tick() {
                         lost = Some("no heartbeat reply: the link is dead".into());
@@ -339,8 +347,29 @@ impl Driver {
                 ws = None;
                 reconnect_at = Some(self.on_link_lost(reason));
             }
+            if burst {
+                // In a flood, let the event stream's reader run between
+                // batches (it may share this thread), so events are read
+                // while they are fresh instead of piling up in memory.
+                tokio::task::yield_now().await;
+            }
         }
         self.shut_down(ws).await;
+    }
+
+    /// Handles what the socket gave; the reason when the link is gone.
+    fn on_socket(
+        &mut self,
+        msg: Option<Result<WsMessage, tokio_tungstenite::tungstenite::Error>>,
+    ) -> Option<String> {
+        match msg {
+            Some(Ok(WsMessage::Text(text))) => self.on_text(text.as_str()),
+            Some(Ok(WsMessage::Binary(_))) => faults::fault!(self.faults, "?", "binary frame"),
+            Some(Ok(WsMessage::Close(_))) | None => return Some("closed by the server".into()),
+            Some(Ok(_)) => {}
+            Some(Err(e)) => return Some(e.to_string()),
+        }
+        None
     }
 
     fn connect(&self) -> Connecting {

@@ -11,7 +11,11 @@ use serde_json::{Map, Value};
 pub const CLIENT_ID_KEY: &str = "client_id";
 
 /// A stored chat message.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// Its `Deserialize` is written out in `model/message_de.rs`: every live
+/// message passes through it, and the derive's `flatten` buffers each field
+/// before reading it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Message {
     pub id: String,
     #[serde(default)]
@@ -156,6 +160,8 @@ impl HistoryQuery {
         })
     }
 }
+
+mod message_de;
 
 #[cfg(test)]
 mod tests {

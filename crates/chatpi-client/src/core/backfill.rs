@@ -9,7 +9,10 @@
 //! the rest of the window over REST ([`older_window`]) and joins the two with
 //! [`splice`] before merging. Nothing here does I/O.
 
-use std::collections::{HashSet, VecDeque};
+use std::{
+    collections::{HashSet, VecDeque},
+    sync::Arc,
+};
 
 use time::{Duration, PrimitiveDateTime};
 
@@ -28,8 +31,9 @@ pub const SEEN_CAPACITY: usize = 10_000;
 /// at or before the newest forgotten timestamp (the horizon) counts as seen.
 #[derive(Debug, Clone)]
 pub struct SeenSet {
-    ids: HashSet<String>,
-    order: VecDeque<(String, Option<PrimitiveDateTime>)>,
+    // Each id is allocated once and shared by the set and the order.
+    ids: HashSet<Arc<str>>,
+    order: VecDeque<(Arc<str>, Option<PrimitiveDateTime>)>,
     capacity: usize,
     horizon: Option<PrimitiveDateTime>,
 }
@@ -69,8 +73,9 @@ impl SeenSet {
         if self.knows(id, at) {
             return false;
         }
-        self.ids.insert(id.to_owned());
-        self.order.push_back((id.to_owned(), at));
+        let id: Arc<str> = Arc::from(id);
+        self.ids.insert(id.clone());
+        self.order.push_back((id, at));
         while self.order.len() > self.capacity {
             let Some((old, old_at)) = self.order.pop_front() else {
                 break;

@@ -5,9 +5,15 @@
 //! that handles an event checks its shape. Callers decode every text frame with
 //! [`decode`] (or [`decode_with_limit`]) and treat an error as a protocol fault of
 //! that one frame, not of the socket.
+//!
+//! [`decode_raw`] is the same decoder with the payload left as JSON text and the
+//! strings borrowed from the frame: a caller that reads a payload into its own
+//! type (a chat message) skips building a generic tree first.
+
+use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{value::RawValue, Value};
 use thiserror::Error;
 
 /// The largest text frame [`decode`] accepts. Chatpi messages are small; a frame
@@ -78,9 +84,40 @@ pub enum FrameError {
     },
 }
 
+/// A decoded frame that borrows from its text, its payload not yet parsed.
+#[derive(Debug)]
+pub struct RawFrame<'a> {
+    pub join_ref: Option<Cow<'a, str>>,
+    pub reference: Option<Cow<'a, str>>,
+    pub topic: Cow<'a, str>,
+    pub event: Cow<'a, str>,
+    /// Valid JSON, as it stood in the frame.
+    pub payload: &'a RawValue,
+}
+
+impl RawFrame<'_> {
+    /// The owned frame, its payload parsed into a [`Value`].
+    pub fn into_frame(self) -> Result<Frame, FrameError> {
+        let payload = serde_json::from_str(self.payload.get()).map_err(FrameError::InvalidJson)?;
+        Ok(Frame {
+            join_ref: self.join_ref.map(Cow::into_owned),
+            reference: self.reference.map(Cow::into_owned),
+            topic: self.topic.into_owned(),
+            event: self.event.into_owned(),
+            payload,
+        })
+    }
+}
+
 /// The frame as serde reads it: a fixed five-element array, decoded in one pass.
 #[derive(Deserialize)]
-struct WireFrame(Option<String>, Option<String>, String, String, Value);
+struct WireFrame<'a>(
+    #[serde(borrow)] Option<Cow<'a, str>>,
+    #[serde(borrow)] Option<Cow<'a, str>>,
+    #[serde(borrow)] Cow<'a, str>,
+    #[serde(borrow)] Cow<'a, str>,
+    #[serde(borrow)] &'a RawValue,
+);
 
 /// The frame as serde writes it, borrowing from the [`Frame`].
 #[derive(Serialize)]
@@ -112,6 +149,12 @@ pub fn decode(text: &str) -> Result<Frame, FrameError> {
 
 /// Decodes one text frame, refusing texts longer than `max_bytes`.
 pub fn decode_with_limit(text: &str, max_bytes: usize) -> Result<Frame, FrameError> {
+    decode_raw(text, max_bytes)?.into_frame()
+}
+
+/// Decodes one text frame's envelope, refusing texts longer than `max_bytes`;
+/// the payload is checked to be JSON but not parsed.
+pub fn decode_raw(text: &str, max_bytes: usize) -> Result<RawFrame<'_>, FrameError> {
     if text.len() > max_bytes {
         return Err(FrameError::TooLarge {
             len: text.len(),
@@ -122,7 +165,7 @@ pub fn decode_with_limit(text: &str, max_bytes: usize) -> Result<Frame, FrameErr
     // The hot path reads straight into typed fields. Only a refused frame pays
     // for a second parse that names what was wrong with it.
     match serde_json::from_str::<WireFrame>(text) {
-        Ok(WireFrame(join_ref, reference, topic, event, payload)) => Ok(Frame {
+        Ok(WireFrame(join_ref, reference, topic, event, payload)) => Ok(RawFrame {
             join_ref,
             reference,
             topic,
@@ -203,6 +246,23 @@ mod tests {
         assert_eq!(frame.topic, "chat:k:1");
         assert_eq!(frame.event, PHX_REPLY);
         assert_eq!(frame.payload, json!({"status": "ok", "response": {}}));
+    }
+
+    #[test]
+    fn decodes_raw_borrowing_plain_strings_and_keeping_the_payload_text() {
+        let text = r#"[null,null,"chat:k:1","message:new",{"text":"a\"b"}]"#;
+        let raw = decode_raw(text, usize::MAX).unwrap();
+        assert!(matches!(raw.topic, Cow::Borrowed("chat:k:1")));
+        assert_eq!(raw.event, "message:new");
+        assert_eq!(raw.join_ref, None);
+        assert_eq!(raw.payload.get(), r#"{"text":"a\"b"}"#);
+        let escaped = decode_raw(r#"["1","2","a\u0041","e",{}]"#, usize::MAX).unwrap();
+        assert_eq!(escaped.topic, "aA");
+        assert_eq!(escaped.reference.as_deref(), Some("2"));
+        assert_eq!(
+            escaped.into_frame().unwrap(),
+            Frame::new(Some("1".into()), Some("2".into()), "aA", "e", json!({}))
+        );
     }
 
     #[test]

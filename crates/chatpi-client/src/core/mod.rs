@@ -22,7 +22,10 @@ pub use channel::{
     Channel, ChannelError, ChannelEvent, ChannelState, Leave, Link, PushOutcome, Refused, Tick,
     FINAL_JOIN_REASONS,
 };
-pub use frame::{decode, decode_with_limit, encode, Frame, FrameError, DEFAULT_MAX_FRAME_BYTES};
+pub use frame::{
+    decode, decode_raw, decode_with_limit, encode, Frame, FrameError, RawFrame,
+    DEFAULT_MAX_FRAME_BYTES,
+};
 pub use heartbeat::{Heartbeat, HeartbeatAction, DEFAULT_HEARTBEAT_INTERVAL};
 pub use outbox::{OutboxEntry, OutboxQueue, OutboxState, Phase, RetryError, MAX_CRASHES};
 pub use presence::{

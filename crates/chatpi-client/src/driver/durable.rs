@@ -395,9 +395,14 @@ impl Driver {
         if self.link != Link::Up || *slot.channel.state() != ChannelState::Joined || slot.syncing {
             return;
         }
+        // Called for every live message: an empty outbox costs nothing more.
+        let entries = self.outbox.take_sendable(&slot.id, SEND_WINDOW);
+        if entries.is_empty() {
+            return;
+        }
         let channel = slot.id.clone();
         let bound = slot.timeline.rejoin_after(None);
-        for entry in self.outbox.take_sendable(&channel, SEND_WINDOW) {
+        for entry in entries {
             let client_id = entry.client_id.clone();
             // Where to look for it if its answer is lost, stored before
             // the push: a restart must know too.

@@ -353,8 +353,29 @@ impl Driver {
     }
 
     pub(super) fn on_text(&mut self, text: &str) {
-        let frame = match crate::core::decode_with_limit(text, self.settings.max_frame_bytes) {
-            Ok(frame) => frame,
+        let decoded =
+            crate::core::decode_raw(text, self.settings.max_frame_bytes).and_then(|raw| {
+                // Chat broadcasts, the bulk of the traffic, are read
+                // straight into their types; the rest goes through the
+                // channel's state machine as a whole frame.
+                let direct = raw.join_ref.is_none()
+                    && matches!(&*raw.event, "message:new" | "reaction:new")
+                    && self
+                        .slots
+                        .get(&*raw.topic)
+                        .is_some_and(|slot| slot.channel.takes_broadcasts());
+                if direct {
+                    Ok(Err(raw))
+                } else {
+                    raw.into_frame().map(Ok)
+                }
+            });
+        let frame = match decoded {
+            Ok(Ok(frame)) => frame,
+            Ok(Err(raw)) => {
+                let payload = Payload::Text(raw.payload.get());
+                return self.on_broadcast(&raw.topic, &raw.event, payload);
+            }
             Err(error) => {
                 let topic = topic_hint(text, self.settings.max_frame_bytes);
                 fault!(self.faults, &topic, frame_fault(&error), %error);
@@ -378,7 +399,9 @@ impl Driver {
 
     fn on_channel_event(&mut self, topic: &str, event: ChannelEvent<Waiter>) {
         match event {
-            ChannelEvent::Message { event, payload } => self.on_broadcast(topic, &event, payload),
+            ChannelEvent::Message { event, payload } => {
+                self.on_broadcast(topic, &event, Payload::Tree(payload))
+            }
             ChannelEvent::Reply { token, reply } => self.on_reply(topic, token, reply),
             ChannelEvent::Joined {
                 response,
@@ -454,21 +477,31 @@ impl Driver {
         }
     }
 
-    fn on_broadcast(&mut self, topic: &str, event: &str, payload: Value) {
+    fn on_broadcast(&mut self, topic: &str, event: &str, payload: Payload) {
         let Some(slot) = self.slots.get_mut(topic) else {
             return;
         };
-        let channel = slot.id.clone();
         match event {
-            "message:new" => match serde_json::from_value::<Message>(payload) {
+            "message:new" => match payload.read::<Message>() {
                 Ok(message) => self.on_live_message(topic, message),
                 Err(error) => fault!(self.faults, topic, "malformed message:new", %error),
             },
-            "reaction:new" => match serde_json::from_value::<Reaction>(payload) {
-                Ok(reaction) => self.emit(Event::Reaction { channel, reaction }),
+            "reaction:new" => match payload.read::<Reaction>() {
+                Ok(reaction) => {
+                    let channel = slot.id.clone();
+                    self.emit(Event::Reaction { channel, reaction })
+                }
                 Err(error) => fault!(self.faults, topic, "malformed reaction:new", %error),
             },
             "presence_state" | "presence_diff" => {
+                let channel = slot.id.clone();
+                let payload = match payload.into_tree() {
+                    Ok(payload) => payload,
+                    Err(error) => {
+                        fault!(self.faults, topic, "malformed presence", event, %error);
+                        return;
+                    }
+                };
                 let result = if event == "presence_state" {
                     slot.presence.on_state(&payload)
                 } else {
@@ -668,5 +701,28 @@ impl Driver {
             }
         }
         out
+    }
+}
+
+/// An event's payload: the text of a frame read by [`Driver::on_text`]'s
+/// direct path, or the tree the channel's state machine handed on.
+enum Payload<'a> {
+    Text(&'a str),
+    Tree(Value),
+}
+
+impl Payload<'_> {
+    fn read<T: serde::de::DeserializeOwned>(self) -> serde_json::Result<T> {
+        match self {
+            Payload::Text(text) => serde_json::from_str(text),
+            Payload::Tree(value) => serde_json::from_value(value),
+        }
+    }
+
+    fn into_tree(self) -> serde_json::Result<Value> {
+        match self {
+            Payload::Text(text) => serde_json::from_str(text),
+            Payload::Tree(value) => Ok(value),
+        }
     }
 }

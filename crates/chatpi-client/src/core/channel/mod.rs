@@ -260,12 +260,20 @@ impl<T> Channel<T> {
         }
     }
 
-    /// Handles one frame of this channel's topic.
-    pub fn on_frame(&mut self, frame: Frame, refs: &mut Refs, now: Instant) -> ChannelEvent<T> {
-        if matches!(
+    /// Whether a broadcast (a frame with no join ref) of an event other than
+    /// `phx_reply`, `phx_error` and `phx_close` would come out of
+    /// [`Channel::on_frame`] as a [`ChannelEvent::Message`]: a caller that
+    /// reads such payloads itself asks this instead.
+    pub fn takes_broadcasts(&self) -> bool {
+        !matches!(
             self.state,
             ChannelState::Closed | ChannelState::Rejected { .. }
-        ) {
+        )
+    }
+
+    /// Handles one frame of this channel's topic.
+    pub fn on_frame(&mut self, frame: Frame, refs: &mut Refs, now: Instant) -> ChannelEvent<T> {
+        if !self.takes_broadcasts() {
             return ChannelEvent::Ignored;
         }
         // A message of an earlier join (its reply, its crash) must not touch
