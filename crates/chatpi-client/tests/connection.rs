@@ -623,3 +623,43 @@ impl LoadCount for MemoryOutbox {
         self.load().unwrap().len()
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_unreachable_server_is_retried_on_the_reconnect_schedule() {
+    // A loopback port with nothing behind it refuses at once, so the only
+    // waits are the driver's own timers, which run on the paused clock.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("ws://{}/socket", closed.local_addr().unwrap());
+    drop(closed);
+    let config = ConnectionConfig::new(url, "k", Credentials::new("t")).channels(["lobby"]);
+    let (conn, mut events) = Connection::connect(config).unwrap();
+
+    let mut attempts = Vec::new();
+    let mut promised = Vec::new();
+    while attempts.len() < 12 {
+        match events.recv().await.expect("events") {
+            Event::Connection(ConnectionState::Connecting) => {
+                attempts.push(tokio::time::Instant::now())
+            }
+            Event::Connection(ConnectionState::Reconnecting { retry_in, error }) => {
+                assert!(matches!(error, ConnectError::Unreachable(_)), "{error:?}");
+                promised.push(retry_in);
+            }
+            Event::Connection(other) => panic!("unexpected {other:?}"),
+            _ => {}
+        }
+    }
+    let gaps: Vec<u64> = attempts
+        .windows(2)
+        .map(|w| (w[1] - w[0]).as_millis() as u64)
+        .collect();
+    let schedule = [10, 50, 100, 150, 200, 250, 500, 1000, 2000, 5000, 5000];
+    assert_eq!(gaps, schedule, "the gaps between attempts");
+    let promised: Vec<u64> = promised.iter().map(|d| d.as_millis() as u64).collect();
+    assert_eq!(
+        promised[..11],
+        schedule,
+        "the retry_in each failure reported"
+    );
+    conn.disconnect().await;
+}

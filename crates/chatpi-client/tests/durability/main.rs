@@ -76,17 +76,26 @@ fn client_ids(stored: &[chatpi_server::Message]) -> Vec<String> {
         .collect()
 }
 
-fn assert_each_once(stored: &[chatpi_server::Message], queued: &[String]) {
+/// Checks that each queued message is stored exactly once, and prints the
+/// counts under `scenario` (shown with `--nocapture`).
+fn assert_each_once(scenario: &str, stored: &[chatpi_server::Message], queued: &[String]) {
     let mut counts: HashMap<String, usize> = HashMap::new();
     for id in client_ids(stored) {
         *counts.entry(id).or_default() += 1;
     }
     let twice: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
-    assert!(twice.is_empty(), "stored more than once: {twice:?}");
     let lost: Vec<_> = queued
         .iter()
         .filter(|id| !counts.contains_key(*id))
         .collect();
+    eprintln!(
+        "{scenario}: {} queued, {} stored, {} lost, {} duplicated",
+        queued.len(),
+        stored.len(),
+        lost.len(),
+        twice.len()
+    );
+    assert!(twice.is_empty(), "stored more than once: {twice:?}");
     assert!(lost.is_empty(), "never stored: {lost:?}");
     assert_eq!(stored.len(), queued.len());
 }
@@ -125,16 +134,22 @@ async fn a_stream_survives_kill_9_of_the_server_with_nothing_lost_or_doubled() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     // and restarted on the same port and database,
     env.serve().await;
+    let restarted = Instant::now();
 
     // then every message is stored once, in order,
     wait_for("all 1000 to be sent", Duration::from_secs(25), || {
         sent.lock().unwrap().len() == 1000
     })
     .await;
+    eprintln!(
+        "kill -9: the last {} messages were stored {:?} after the restart",
+        1000 - at_kill,
+        restarted.elapsed()
+    );
     assert_eq!(failed.load(Ordering::SeqCst), 0);
     assert!(at_kill < 1000, "the kill came mid-stream");
     let stored = env.stored();
-    assert_each_once(&stored, &queued);
+    assert_each_once("kill -9", &stored, &queued);
     assert_eq!(client_ids(&stored), queued, "stored in the order queued");
     assert_eq!(*sent.lock().unwrap(), queued, "reported sent in order");
 
@@ -146,6 +161,11 @@ async fn a_stream_survives_kill_9_of_the_server_with_nothing_lost_or_doubled() {
     .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let shown_ids: Vec<String> = shown.lock().unwrap().iter().map(|m| m.id.clone()).collect();
+    eprintln!(
+        "kill -9: the reader showed {} of the {} stored",
+        shown_ids.len(),
+        stored_ids.len()
+    );
     assert_eq!(shown_ids.len(), stored_ids.len(), "nothing shown twice");
     assert_eq!(
         shown_ids, stored_ids,
@@ -240,6 +260,7 @@ async fn messages_queued_offline_survive_a_client_restart_and_are_stored_once_in
     assert_eq!(loaded, queued, "the restarted client shows them pending");
     // and the server comes back,
     env.serve().await;
+    let back = Instant::now();
 
     // then each is stored exactly once, in order.
     let (sent, failed) = record_sent(outbox);
@@ -247,9 +268,13 @@ async fn messages_queued_offline_survive_a_client_restart_and_are_stored_once_in
         sent.lock().unwrap().len() == 100
     })
     .await;
+    eprintln!(
+        "offline outbox: all 100 stored {:?} after the server came back",
+        back.elapsed()
+    );
     assert_eq!(failed.load(Ordering::SeqCst), 0);
     let stored = env.stored();
-    assert_each_once(&stored, &queued);
+    assert_each_once("offline outbox", &stored, &queued);
     assert_eq!(client_ids(&stored), queued);
     let texts: Vec<String> = stored.iter().map(|m| m.text.clone()).collect();
     let want: Vec<String> = (0..100).map(|i| format!("offline {i:03}")).collect();
@@ -314,6 +339,10 @@ async fn survive_a_cut(how: Cut) {
     })
     .await
     .expect("never reconnected");
+    eprintln!(
+        "a silent link ({how:?}): connected again {:?} after the drop",
+        back - dropped
+    );
     assert!(
         back - dropped < Duration::from_millis(500),
         "reconnected after {:?}",
@@ -327,7 +356,7 @@ async fn survive_a_cut(how: Cut) {
     .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let stored = env.stored();
-    assert_each_once(&stored, &[client_id]);
+    assert_each_once(&format!("a silent link ({how:?})"), &stored, &[client_id]);
 }
 
 #[tokio::test]
@@ -371,6 +400,7 @@ async fn a_refused_token_stops_the_fast_retries_within_the_attempt_budget() {
     // Over 4.5 s, one attempt a second at most: 0, 1, 2, 3, 4.
     tokio::time::sleep_until(started + Duration::from_millis(4500)).await;
     let attempts = proxy.accepted();
+    eprintln!("a refused token: {attempts} connect attempts in 4.5 s at one per {interval:?}");
     assert!((4..=5).contains(&attempts), "{attempts} attempts in 4.5 s");
     while let Some(event) = events.try_recv() {
         assert_ne!(event, Event::Connection(ConnectionState::Connected));
