@@ -13,8 +13,10 @@ pub const TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KeychainError {
-    #[error("the keychain did not answer within {0:?} (is the collection locked?)")]
+    #[error("it did not answer within {0:?}; it may be locked, waiting on an unlock prompt")]
     Timeout(Duration),
+    #[error("it is locked; unlock your login keyring, then press Retry")]
+    Locked,
     #[error("no keychain is available: {0}")]
     Unavailable(String),
     #[error("the keychain refused access: {0}")]
@@ -40,10 +42,22 @@ fn entry_name(account: &str, secret: Secret) -> String {
 fn map_err(e: keyring::Error) -> KeychainError {
     match e {
         keyring::Error::NoEntry => KeychainError::Missing,
+        keyring::Error::NoStorageAccess(inner) if is_locked(inner.as_ref()) => {
+            KeychainError::Locked
+        }
         keyring::Error::NoStorageAccess(inner) => KeychainError::Refused(inner.to_string()),
         keyring::Error::PlatformFailure(inner) => KeychainError::Unavailable(inner.to_string()),
         other => KeychainError::Unavailable(other.to_string()),
     }
+}
+
+/// Whether the Secret Service refused because the collection is locked and
+/// its unlock prompt could not be shown or was dismissed.
+fn is_locked(inner: &(dyn std::error::Error + Send + Sync + 'static)) -> bool {
+    matches!(
+        inner.downcast_ref::<dbus_secret_service::Error>(),
+        Some(dbus_secret_service::Error::Locked | dbus_secret_service::Error::Prompt)
+    )
 }
 
 async fn bounded<T: Send + 'static>(

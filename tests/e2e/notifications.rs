@@ -147,10 +147,45 @@ async fn a_message_to_the_other_account_notifies_once() {
         .unwrap();
     app.wait_text("#messages", |t| t.contains("Seen this, Alice?"))
         .await;
-    // One's own message: none either.
+    // One's own message: none either, whether written here or on another
+    // device into a channel that is not on screen.
     app.type_into("#composer textarea", "Yes, thanks\n").await;
     app.wait_text("#messages", |t| t.contains("Yes, thanks"))
         .await;
+    let token = seeded.secret.mint("bob", Duration::from_secs(600));
+    let config = ConnectionConfig::new(app.server_url(), "local", Credentials::new(token));
+    let (bob_elsewhere, _bob_events) = Connection::connect(config).unwrap();
+    bob_elsewhere
+        .join_channel(&seeded.bob_only, None)
+        .await
+        .unwrap();
+    let before: u64 = app.text(badge).await.trim().parse().unwrap_or(0);
+    bob_elsewhere
+        .send_message(
+            &seeded.bob_only,
+            OutgoingMessage::text("Sent from my phone"),
+        )
+        .await
+        .unwrap();
+    // Carol's next message shows the window has taken Bob's in: both are
+    // in Bob's channel, in order, and only Carol's counts as unread.
+    carol
+        .send_message(&seeded.bob_only, OutgoingMessage::text("Got it, Bob"))
+        .await
+        .unwrap();
+    app.wait_text(badge, |t| {
+        t.trim().parse::<u64>().unwrap_or(0) == before + 1
+    })
+    .await;
+    settle().await;
+    let calls = monitor.calls();
+    assert_eq!(calls.len(), 2, "{calls:#?}");
+    assert!(calls[1].contains("Got it, Bob"), "{}", calls[1]);
+    assert!(
+        !calls.iter().any(|c| c.contains("Sent from my phone")),
+        "{calls:#?}"
+    );
+    bob_elsewhere.disconnect().await;
     // A muted channel: none.
     app.invoke(
         "set_muted",
@@ -162,7 +197,7 @@ async fn a_message_to_the_other_account_notifies_once() {
         .await
         .unwrap();
     settle().await;
-    assert_eq!(monitor.calls().len(), 1, "{:#?}", monitor.calls());
+    assert_eq!(monitor.calls().len(), 2, "{:#?}", monitor.calls());
 
     // Ctrl+2 shows Bob's account and its channels.
     app.click("#composer textarea").await;
