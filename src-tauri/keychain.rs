@@ -4,7 +4,7 @@
 //! locked or waiting on a prompt gives a clear error, never a hang, and
 //! never a fallback to a file or to memory.
 
-use std::time::Duration;
+use std::{collections::BTreeSet, sync::Mutex, time::Duration};
 
 /// The keychain service every entry of this app lives under.
 pub const SERVICE: &str = "dev.chatpi.desktop";
@@ -13,7 +13,7 @@ pub const TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KeychainError {
-    #[error("it did not answer within {0:?}; it may be locked, waiting on an unlock prompt")]
+    #[error("it has not answered in {0:?}; it may be locked, waiting on an unlock prompt")]
     Timeout(Duration),
     #[error("it is locked; unlock your login keyring, then press Retry")]
     Locked,
@@ -60,12 +60,32 @@ fn is_locked(inner: &(dyn std::error::Error + Send + Sync + 'static)) -> bool {
     )
 }
 
+/// The entries with a call still running on a blocking thread.
+static BUSY: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+
+fn busy() -> std::sync::MutexGuard<'static, BTreeSet<String>> {
+    BUSY.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Runs `f` on entry `name` on a blocking thread, answering within
+/// [`TIMEOUT`].
 async fn bounded<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, KeychainError> + Send + 'static,
+    name: String,
+    f: impl FnOnce(&str) -> Result<T, KeychainError> + Send + 'static,
 ) -> Result<T, KeychainError> {
-    // A call stuck on a locked collection keeps its blocking thread; the
-    // caller gets its answer on time all the same.
-    match tokio::time::timeout(TIMEOUT, tokio::task::spawn_blocking(f)).await {
+    // A call stuck on a locked collection (its unlock prompt up, or never
+    // answered) keeps its thread for as long as that lasts. One call per
+    // entry at a time, so retries fail at once instead of stranding a
+    // thread each; the caller gets its answer on time all the same.
+    if !busy().insert(name.clone()) {
+        return Err(KeychainError::Timeout(TIMEOUT));
+    }
+    let call = tokio::task::spawn_blocking(move || {
+        let result = f(&name);
+        busy().remove(&name);
+        result
+    });
+    match tokio::time::timeout(TIMEOUT, call).await {
         Ok(Ok(result)) => result,
         Ok(Err(join)) => Err(KeychainError::Unavailable(join.to_string())),
         Err(_) => Err(KeychainError::Timeout(TIMEOUT)),
@@ -73,19 +93,17 @@ async fn bounded<T: Send + 'static>(
 }
 
 pub async fn get(account: &str, secret: Secret) -> Result<String, KeychainError> {
-    let name = entry_name(account, secret);
-    bounded(move || {
-        let entry = keyring::Entry::new(SERVICE, &name).map_err(map_err)?;
+    bounded(entry_name(account, secret), |name| {
+        let entry = keyring::Entry::new(SERVICE, name).map_err(map_err)?;
         entry.get_password().map_err(map_err)
     })
     .await
 }
 
 pub async fn set(account: &str, secret: Secret, value: &str) -> Result<(), KeychainError> {
-    let name = entry_name(account, secret);
     let value = value.to_owned();
-    bounded(move || {
-        let entry = keyring::Entry::new(SERVICE, &name).map_err(map_err)?;
+    bounded(entry_name(account, secret), move |name| {
+        let entry = keyring::Entry::new(SERVICE, name).map_err(map_err)?;
         entry.set_password(&value).map_err(map_err)
     })
     .await
@@ -93,9 +111,8 @@ pub async fn set(account: &str, secret: Secret, value: &str) -> Result<(), Keych
 
 /// Deletes a secret; one that is not there counts as deleted.
 pub async fn delete(account: &str, secret: Secret) -> Result<(), KeychainError> {
-    let name = entry_name(account, secret);
-    bounded(move || {
-        let entry = keyring::Entry::new(SERVICE, &name).map_err(map_err)?;
+    bounded(entry_name(account, secret), |name| {
+        let entry = keyring::Entry::new(SERVICE, name).map_err(map_err)?;
         match entry.delete_credential() {
             Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
             Err(e) => Err(map_err(e)),

@@ -693,7 +693,14 @@ impl Session {
     pub fn status_payload(&self, state: &ConnectionState) -> serde_json::Value {
         let account = self.account.id.as_str();
         match state {
-            ConnectionState::Connecting => json!({ "account": account, "state": "connecting" }),
+            // Asking again for a token that could not be had: the reason
+            // stays on screen until one is.
+            ConnectionState::Connecting => match self.token_error() {
+                Some((kind, message)) => {
+                    json!({ "account": account, "state": kind, "message": message })
+                }
+                None => json!({ "account": account, "state": "connecting" }),
+            },
             ConnectionState::Connected => json!({ "account": account, "state": "connected" }),
             ConnectionState::Reconnecting { retry_in, error } => json!({
                 "account": account, "state": "reconnecting",

@@ -171,8 +171,14 @@ struct Bus {
     address: String,
 }
 
+/// The Secret Service's bus name, and its login collection's object path.
+const SECRETS: &str = "org.freedesktop.secrets";
+const SECRETS_NAME: &str = "string:org.freedesktop.secrets";
+const LOGIN: &str = "/org/freedesktop/secrets/collection/login";
+
 impl Bus {
-    fn start(keyring_home: Option<&Path>) -> Self {
+    /// A bus with nothing on it: no Secret Service.
+    fn bare() -> Self {
         use std::io::BufRead;
         let mut bus = std::process::Command::new("dbus-daemon")
             .args(["--session", "--nofork", "--print-address=1"])
@@ -186,27 +192,86 @@ impl Bus {
             .read_line(&mut line)
             .unwrap();
         let address = line.trim().to_owned();
-        let mut daemons = vec![bus];
-        if let Some(home) = keyring_home {
-            // A Secret Service whose keyring is never unlocked.
-            let keyring = std::process::Command::new("gnome-keyring-daemon")
-                .args(["--start", "--foreground", "--components=secrets"])
-                .env("DBUS_SESSION_BUS_ADDRESS", &address)
-                .env("XDG_DATA_HOME", home)
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .spawn()
-                .expect("cannot start gnome-keyring-daemon");
-            daemons.push(keyring);
-            std::thread::sleep(Duration::from_millis(500));
+        Self {
+            daemons: vec![bus],
+            address,
         }
-        Self { daemons, address }
+    }
+
+    /// A bus with gnome-keyring's Secret Service, its files and control
+    /// socket under `home`, its login collection made and unlocked.
+    fn with_keyring(home: &Path) -> Self {
+        use std::io::Write;
+        let mut bus = Self::bare();
+        let runtime = home.join("run");
+        std::fs::create_dir_all(&runtime).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
+        }
+        let mut keyring = std::process::Command::new("gnome-keyring-daemon")
+            .args(["--foreground", "--unlock", "--components=secrets"])
+            .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
+            .env("XDG_DATA_HOME", home)
+            .env("XDG_RUNTIME_DIR", &runtime)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("cannot start gnome-keyring-daemon");
+        let mut stdin = keyring.stdin.take().expect("piped");
+        stdin.write_all(b"chatpi-test").unwrap();
+        drop(stdin);
+        bus.daemons.push(keyring);
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while !bus
+            .call(
+                "org.freedesktop.DBus",
+                &[
+                    "/org/freedesktop/DBus",
+                    "org.freedesktop.DBus.NameHasOwner",
+                    SECRETS_NAME,
+                ],
+            )
+            .contains("boolean true")
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no Secret Service on the bus"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        bus
+    }
+
+    /// Calls a method of `dest` with `dbus-send`; its printed reply.
+    fn call(&self, dest: &str, args: &[&str]) -> String {
+        let out = std::process::Command::new("dbus-send")
+            .arg(format!("--bus={}", self.address))
+            .args(["--print-reply", &format!("--dest={dest}")])
+            .args(args)
+            .output()
+            .expect("cannot run dbus-send");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Runs `f` with this bus as the test process's session bus.
+    fn as_session<T>(&self, f: impl FnOnce() -> T) -> T {
+        let before = std::env::var_os("DBUS_SESSION_BUS_ADDRESS");
+        std::env::set_var("DBUS_SESSION_BUS_ADDRESS", &self.address);
+        let out = f();
+        match before {
+            Some(v) => std::env::set_var("DBUS_SESSION_BUS_ADDRESS", v),
+            None => std::env::remove_var("DBUS_SESSION_BUS_ADDRESS"),
+        }
+        out
     }
 }
 
 impl Drop for Bus {
     fn drop(&mut self) {
-        for d in &mut self.daemons {
+        for d in self.daemons.iter_mut().rev() {
             let _ = d.kill();
             let _ = d.wait();
         }
@@ -224,8 +289,40 @@ async fn a_missing_or_locked_keychain_is_named_in_time() {
             "source": { "kind": "remote", "url": "ws://127.0.0.1:9", "apiKey": "k", "userKey": "me" },
         }]});
         std::fs::write(config.join("accounts.json"), accounts.to_string()).unwrap();
-        let keyring_home = home.path().join("keyring");
-        let bus = Bus::start(locked.then_some(keyring_home.as_path()));
+        let bus = if locked {
+            // The account's token is in the keychain, and the collection
+            // that holds it is locked.
+            let bus = Bus::with_keyring(&home.path().join("keyring"));
+            bus.as_session(|| {
+                keyring::Entry::new(SERVICE, "acct-work:authorization-token")
+                    .and_then(|e| e.set_password("a-token"))
+            })
+            .expect("storing the token");
+            bus.call(
+                SECRETS,
+                &[
+                    "/org/freedesktop/secrets",
+                    "org.freedesktop.Secret.Service.Lock",
+                    &format!("array:objpath:{LOGIN}"),
+                ],
+            );
+            let state = bus.call(
+                SECRETS,
+                &[
+                    LOGIN,
+                    "org.freedesktop.DBus.Properties.Get",
+                    "string:org.freedesktop.Secret.Collection",
+                    "string:Locked",
+                ],
+            );
+            assert!(
+                state.contains("boolean true"),
+                "the collection did not lock: {state}"
+            );
+            bus
+        } else {
+            Bus::bare()
+        };
         let app = App::launch_with(
             home.path(),
             &[("DBUS_SESSION_BUS_ADDRESS", bus.address.clone())],
@@ -234,8 +331,15 @@ async fn a_missing_or_locked_keychain_is_named_in_time() {
         app.wait_for("#account-rail .account[data-account-id=\"acct-work\"]")
             .await;
         let shown = std::time::Instant::now();
+        // The locked collection's unlock prompt is refused or never
+        // answered: either way the window says the keychain may be locked.
+        let want = if locked {
+            "locked"
+        } else {
+            "keychain is unavailable"
+        };
         let text = app
-            .wait_text("#status", |t| t.to_lowercase().contains("keychain"))
+            .wait_text("#status", |t| t.to_lowercase().contains(want))
             .await;
         assert!(
             shown.elapsed() <= Duration::from_secs(8),
