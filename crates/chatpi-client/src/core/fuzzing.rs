@@ -5,8 +5,8 @@
 use serde_json::{json, Map, Value};
 
 use super::{
-    decode, decode_with_limit, encode, parse_diff, Channel, DiffPayload, Link, Presence,
-    PresenceState, PresenceUpdate, Refs, Reply,
+    decode, decode_raw, decode_with_limit, encode, parse_diff, Channel, DiffPayload, Link,
+    Presence, PresenceState, PresenceUpdate, Refs, Reply,
 };
 
 /// The frame decoder on untrusted text: it never panics; whatever it
@@ -35,6 +35,18 @@ pub fn frame(data: &[u8]) {
             return;
         }
     };
+
+    // The direct path reads a chat broadcast's payload from the frame's
+    // text into its type; from the text or from the tree, the verdict and
+    // the message are the same.
+    let raw = decode_raw(text, limit.max(text.len())).expect("decode accepted it");
+    let from_text = serde_json::from_str::<crate::Message>(raw.payload.get());
+    let from_tree = serde_json::from_value::<crate::Message>(frame.payload.clone());
+    match (&from_text, &from_tree) {
+        (Ok(a), Ok(b)) => assert_eq!(a, b, "a message read two ways differs"),
+        (Err(_), Err(_)) => {}
+        _ => panic!("a message read two ways: {from_text:?} / {from_tree:?}"),
+    }
 
     let again = decode_with_limit(&encode(&frame), usize::MAX).expect("an encoded frame decodes");
     assert_eq!(again.join_ref, frame.join_ref);

@@ -1,8 +1,9 @@
 //! `Deserialize` for [`Message`], by hand: the known fields are read in one
 //! pass, straight from the text, and any other field lands in `extra`. It
 //! accepts what the derived form with `#[serde(flatten)] extra` accepted:
-//! `text` may be missing, the optional fields may be missing or null, a
-//! field given twice is refused.
+//! `text` may be missing, the optional fields may be missing or null. A
+//! field given twice keeps its last value, as a `serde_json::Value` does,
+//! so a message reads the same from a frame's text and from its tree.
 
 use std::fmt;
 
@@ -24,21 +25,6 @@ enum Field {
     CustomDetails,
     Files,
     Other(String),
-}
-
-impl Field {
-    fn name(&self) -> &str {
-        match self {
-            Field::Id => "id",
-            Field::Text => "text",
-            Field::UserAuthKey => "user_auth_key",
-            Field::InsertedAt => "inserted_at",
-            Field::ReplyTargetId => "reply_target_id",
-            Field::CustomDetails => "custom_details",
-            Field::Files => "files",
-            Field::Other(name) => name,
-        }
-    }
 }
 
 impl<'de> Deserialize<'de> for Field {
@@ -70,18 +56,6 @@ impl<'de> Deserialize<'de> for Field {
     }
 }
 
-/// Stores a field's value, refusing a second one.
-fn once<T, E: de::Error>(slot: &mut Option<T>, field: &Field, value: T) -> Result<(), E> {
-    if slot.is_some() {
-        return Err(de::Error::custom(format_args!(
-            "duplicate field `{}`",
-            field.name()
-        )));
-    }
-    *slot = Some(value);
-    Ok(())
-}
-
 struct MessageVisitor;
 
 impl<'de> Visitor<'de> for MessageVisitor {
@@ -96,21 +70,21 @@ impl<'de> Visitor<'de> for MessageVisitor {
         let mut text = None;
         let mut user_auth_key = None;
         let mut inserted_at = None;
-        // The optional fields: `Some(None)` is a field given as null.
-        let mut reply_target_id: Option<Option<String>> = None;
-        let mut custom_details: Option<Option<Value>> = None;
-        let mut files: Option<Option<Value>> = None;
+        // The optional fields: missing and null are both `None`.
+        let mut reply_target_id: Option<String> = None;
+        let mut custom_details: Option<Value> = None;
+        let mut files: Option<Value> = None;
         let mut extra = Map::new();
 
         while let Some(field) = map.next_key::<Field>()? {
             match field {
-                Field::Id => once(&mut id, &field, map.next_value()?)?,
-                Field::Text => once(&mut text, &field, map.next_value()?)?,
-                Field::UserAuthKey => once(&mut user_auth_key, &field, map.next_value()?)?,
-                Field::InsertedAt => once(&mut inserted_at, &field, map.next_value()?)?,
-                Field::ReplyTargetId => once(&mut reply_target_id, &field, map.next_value()?)?,
-                Field::CustomDetails => once(&mut custom_details, &field, map.next_value()?)?,
-                Field::Files => once(&mut files, &field, map.next_value()?)?,
+                Field::Id => id = Some(map.next_value()?),
+                Field::Text => text = Some(map.next_value()?),
+                Field::UserAuthKey => user_auth_key = Some(map.next_value()?),
+                Field::InsertedAt => inserted_at = Some(map.next_value()?),
+                Field::ReplyTargetId => reply_target_id = map.next_value()?,
+                Field::CustomDetails => custom_details = map.next_value()?,
+                Field::Files => files = map.next_value()?,
                 Field::Other(name) => {
                     let value = map.next_value()?;
                     extra.insert(name, value);
@@ -124,9 +98,9 @@ impl<'de> Visitor<'de> for MessageVisitor {
             user_auth_key: user_auth_key
                 .ok_or_else(|| de::Error::missing_field("user_auth_key"))?,
             inserted_at: inserted_at.ok_or_else(|| de::Error::missing_field("inserted_at"))?,
-            reply_target_id: reply_target_id.flatten(),
-            custom_details: custom_details.flatten(),
-            files: files.flatten(),
+            reply_target_id,
+            custom_details,
+            files,
             extra,
         })
     }
@@ -192,7 +166,7 @@ mod tests {
     }
 
     #[test]
-    fn refuses_missing_required_fields_wrong_types_and_duplicates() {
+    fn refuses_missing_required_fields_and_wrong_types() {
         let missing = parse(json!({"id": "m1", "user_auth_key": "a"})).unwrap_err();
         assert!(missing.to_string().contains("inserted_at"), "{missing}");
         let wrong = parse(json!({
@@ -203,11 +177,8 @@ mod tests {
         let twice = serde_json::from_str::<Message>(
             r#"{"id":"a","id":"b","user_auth_key":"u","inserted_at":"2026-12-03T14:56:01"}"#,
         )
-        .unwrap_err();
-        assert!(
-            twice.to_string().contains("duplicate field `id`"),
-            "{twice}"
-        );
+        .unwrap();
+        assert_eq!(twice.id, "b", "the last of a field given twice");
     }
 
     #[test]
