@@ -4,7 +4,11 @@
 //! locked or waiting on a prompt gives a clear error, never a hang, and
 //! never a fallback to a file or to memory.
 
-use std::{collections::BTreeSet, sync::Mutex, time::Duration};
+use std::{
+    collections::BTreeMap,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 /// The keychain service every entry of this app lives under.
 pub const SERVICE: &str = "dev.chatpi.desktop";
@@ -60,11 +64,12 @@ fn is_locked(inner: &(dyn std::error::Error + Send + Sync + 'static)) -> bool {
     )
 }
 
-/// The entries with a call still running on a blocking thread.
-static BUSY: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+/// One lock per entry, held by the call running on it.
+static ENTRIES: Mutex<BTreeMap<String, Arc<tokio::sync::Mutex<()>>>> = Mutex::new(BTreeMap::new());
 
-fn busy() -> std::sync::MutexGuard<'static, BTreeSet<String>> {
-    BUSY.lock().unwrap_or_else(|p| p.into_inner())
+fn entry_lock(name: &str) -> Arc<tokio::sync::Mutex<()>> {
+    let mut entries = ENTRIES.lock().unwrap_or_else(|p| p.into_inner());
+    entries.entry(name.to_owned()).or_default().clone()
 }
 
 /// Runs `f` on entry `name` on a blocking thread, answering within
@@ -74,17 +79,19 @@ async fn bounded<T: Send + 'static>(
     f: impl FnOnce(&str) -> Result<T, KeychainError> + Send + 'static,
 ) -> Result<T, KeychainError> {
     // A call stuck on a locked collection (its unlock prompt up, or never
-    // answered) keeps its thread for as long as that lasts. One call per
-    // entry at a time, so retries fail at once instead of stranding a
-    // thread each; the caller gets its answer on time all the same.
-    if !busy().insert(name.clone()) {
-        return Err(KeychainError::Timeout(TIMEOUT));
-    }
-    let call = tokio::task::spawn_blocking(move || {
-        let result = f(&name);
-        busy().remove(&name);
-        result
-    });
+    // answered) keeps its thread, and its entry's lock, for as long as that
+    // lasts. Calls on one entry take turns, so a retry waits for the stuck
+    // one instead of stranding a thread of its own; the caller gets its
+    // answer on time all the same.
+    let lock = entry_lock(&name);
+    let call = async move {
+        let held = lock.lock_owned().await;
+        tokio::task::spawn_blocking(move || {
+            let _held = held;
+            f(&name)
+        })
+        .await
+    };
     match tokio::time::timeout(TIMEOUT, call).await {
         Ok(Ok(result)) => result,
         Ok(Err(join)) => Err(KeychainError::Unavailable(join.to_string())),
@@ -124,6 +131,34 @@ pub async fn delete(account: &str, secret: Secret) -> Result<(), KeychainError> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn calls_on_one_entry_take_turns_instead_of_failing() {
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let slow = {
+            let order = order.clone();
+            bounded("turns".into(), move |_| {
+                std::thread::sleep(Duration::from_millis(300));
+                order.lock().unwrap().push("slow");
+                Ok(1)
+            })
+        };
+        let fast = {
+            let order = order.clone();
+            async move {
+                // Asked while the slow call runs.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                bounded("turns".into(), move |_| {
+                    order.lock().unwrap().push("fast");
+                    Ok(2)
+                })
+                .await
+            }
+        };
+        let (a, b) = tokio::join!(slow, fast);
+        assert_eq!((a, b), (Ok(1), Ok(2)));
+        assert_eq!(*order.lock().unwrap(), ["slow", "fast"]);
+    }
 
     #[tokio::test]
     async fn no_secret_service_is_a_clear_error_within_the_bound() {
