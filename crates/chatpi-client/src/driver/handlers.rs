@@ -353,34 +353,26 @@ impl Driver {
     }
 
     pub(super) fn on_text(&mut self, text: &str) {
-        let decoded =
-            crate::core::decode_raw(text, self.settings.max_frame_bytes).and_then(|raw| {
-                // Chat broadcasts, the bulk of the traffic, are read
-                // straight into their types; the rest goes through the
-                // channel's state machine as a whole frame.
-                let direct = raw.join_ref.is_none()
-                    && matches!(&*raw.event, "message:new" | "reaction:new")
-                    && self
-                        .slots
-                        .get(&*raw.topic)
-                        .is_some_and(|slot| slot.channel.takes_broadcasts());
-                if direct {
-                    Ok(Err(raw))
-                } else {
-                    raw.into_frame().map(Ok)
-                }
-            });
-        let frame = match decoded {
-            Ok(Ok(frame)) => frame,
-            Ok(Err(raw)) => {
-                let payload = Payload::Text(raw.payload.get());
-                return self.on_broadcast(&raw.topic, &raw.event, payload);
-            }
-            Err(error) => {
-                let topic = topic_hint(text, self.settings.max_frame_bytes);
-                fault!(self.faults, &topic, frame_fault(&error), %error);
-                return;
-            }
+        let raw = match crate::core::decode_raw(text, self.settings.max_frame_bytes) {
+            Ok(raw) => raw,
+            Err(error) => return self.bad_frame(text, &error),
+        };
+        // Chat broadcasts, the bulk of the traffic, are read straight into
+        // their types; the rest goes through the channel's state machine as
+        // a whole frame.
+        let direct = raw.join_ref.is_none()
+            && matches!(&*raw.event, "message:new" | "reaction:new")
+            && self
+                .slots
+                .get(&*raw.topic)
+                .is_some_and(|slot| slot.channel.takes_broadcasts());
+        if direct {
+            let payload = Payload::Text(raw.payload.get());
+            return self.on_broadcast(&raw.topic, &raw.event, payload);
+        }
+        let frame = match raw.into_frame() {
+            Ok(frame) => frame,
+            Err(error) => return self.bad_frame(text, &error),
         };
         if frame.topic == crate::core::frame::PHOENIX_TOPIC {
             if let Some(reference) = &frame.reference {
@@ -395,6 +387,11 @@ impl Driver {
         };
         let event = slot.channel.on_frame(frame, &mut self.refs, now());
         self.on_channel_event(&topic, event);
+    }
+
+    fn bad_frame(&mut self, text: &str, error: &crate::core::FrameError) {
+        let topic = topic_hint(text, self.settings.max_frame_bytes);
+        fault!(self.faults, &topic, frame_fault(error), %error);
     }
 
     fn on_channel_event(&mut self, topic: &str, event: ChannelEvent<Waiter>) {
